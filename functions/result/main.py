@@ -1,0 +1,14 @@
+"""Cloud Function `result` (HTTP): a thin entry point over `deckpipe.web.result`."""
+
+import functions_framework
+from deckpipe import runtime, web
+from flask import Request, Response
+
+# Cold start: read and validate the configuration and build the clients once;
+# a broken configuration stops the instance here, not on the first request.
+RUNTIME = runtime.load()
+
+
+@functions_framework.http
+def result(request: Request) -> Response:
+    return web.result(RUNTIME, request)

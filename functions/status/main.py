@@ -1,0 +1,14 @@
+"""Cloud Function `status` (HTTP): a thin entry point over `deckpipe.web.status`."""
+
+import functions_framework
+from deckpipe import runtime, web
+from flask import Request, Response
+
+# Cold start: read and validate the configuration and build the clients once;
+# a broken configuration stops the instance here, not on the first request.
+RUNTIME = runtime.load()
+
+
+@functions_framework.http
+def status(request: Request) -> Response:
+    return web.status(RUNTIME, request)

@@ -1,0 +1,128 @@
+"""In-memory backends: one process, no network; the fast path for unit tests."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, TypeVar
+
+from ..blobs import BlobExists, BlobInfo, BlobNotFound, BlobStore, BlobUpload
+from ..errors import TransientError
+from ..jobqueue import JobMessage, JobQueue
+from ..jobs import Job
+from ..jobstore import JobStore
+
+R = TypeVar("R")
+
+
+class MemoryBlobStore(BlobStore):
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+        self._lock = threading.Lock()
+
+    def _info(self, name: str, data: bytes, content_type: str) -> BlobInfo:
+        return BlobInfo(name, len(data), content_type, hashlib.md5(data).hexdigest())
+
+    def upload(self, name: str, *, content_type: str) -> BlobUpload:
+        return _MemoryUpload(self, name, content_type)
+
+    def put(self, name: str, data: bytes, *, content_type: str) -> BlobInfo:
+        with self._lock:
+            if name in self.objects:
+                raise BlobExists(f"object {name} already exists")
+            self.objects[name] = (bytes(data), content_type)
+        return self._info(name, data, content_type)
+
+    def _get(self, name: str) -> tuple[bytes, str]:
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise BlobNotFound(f"object {name} not found") from None
+
+    def open(self, name: str) -> BinaryIO:
+        return io.BytesIO(self._get(name)[0])
+
+    def download(self, name: str, fileobj: BinaryIO) -> int:
+        data = self._get(name)[0]
+        fileobj.write(data)
+        return len(data)
+
+    def stat(self, name: str) -> BlobInfo | None:
+        if name not in self.objects:
+            return None
+        data, content_type = self.objects[name]
+        return self._info(name, data, content_type)
+
+    def read_range(self, name: str, start: int, length: int) -> Iterator[bytes]:
+        data = self._get(name)[0]
+        for offset in range(start, start + length, 1 << 16):
+            yield data[offset : min(offset + (1 << 16), start + length)]
+
+    def delete(self, name: str) -> None:
+        self.objects.pop(name, None)
+
+
+class _MemoryUpload(BlobUpload):
+    def __init__(self, store: MemoryBlobStore, name: str, content_type: str) -> None:
+        self._store, self._name, self._content_type = store, name, content_type
+        self._buffer = io.BytesIO()
+
+    def write(self, data: bytes) -> None:
+        self._buffer.write(data)
+
+    def commit(self) -> BlobInfo:
+        return self._store.put(self._name, self._buffer.getvalue(), content_type=self._content_type)
+
+    def abort(self) -> None:
+        self._buffer = io.BytesIO()
+
+
+class MemoryJobStore(JobStore):
+    def __init__(self) -> None:
+        self.jobs: dict[str, Job] = {}
+        self.keys: dict[str, str] = {}
+        self._lock = threading.RLock()
+
+    def create(self, job: Job, *, idempotency_key: str | None = None) -> Job:
+        with self._lock:
+            if idempotency_key is not None:
+                existing = self.keys.get(idempotency_key)
+                if existing is not None and existing in self.jobs:
+                    return self.jobs[existing]
+                self.keys[idempotency_key] = job.job_id
+            if job.job_id in self.jobs:
+                raise ValueError(f"job {job.job_id} already exists")
+            self.jobs[job.job_id] = job
+            return job
+
+    def get(self, job_id: str) -> Job | None:
+        return self.jobs.get(job_id)
+
+    def transact(self, job_id: str, decide: Callable[[Job | None], tuple[Job | None, R]]) -> R:
+        with self._lock:
+            new, result = decide(self.jobs.get(job_id))
+            if new is not None:
+                self.jobs[job_id] = new
+            return result
+
+    def forget_idempotency_key(self, idempotency_key: str, job_id: str) -> None:
+        with self._lock:
+            if self.keys.get(idempotency_key) == job_id:
+                del self.keys[idempotency_key]
+
+
+class MemoryJobQueue(JobQueue):
+    """Keeps published messages in a list; ``fail_next`` simulates an outage."""
+
+    def __init__(self) -> None:
+        self.messages: list[JobMessage] = []
+        self.fail_next = 0
+
+    def publish(self, message: JobMessage) -> str:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise TransientError("queue unavailable (simulated)")
+        self.messages.append(message)
+        return str(len(self.messages))

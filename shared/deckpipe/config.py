@@ -1,0 +1,170 @@
+"""Settings, read once from the environment into one typed, validated object.
+
+This module is the only place that reads environment variables. A function
+builds its ``Settings`` at cold start, so a broken configuration stops the
+instance before it serves anything, with a message that names the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .errors import ConfigError
+
+MIB = 1 << 20
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+_TOPIC_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
+_PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a deckpipe function needs to know about its deployment."""
+
+    project: str
+    bucket: str
+    topic: str
+    status_url: str
+    result_url: str
+    backend: str = "google"
+    max_upload_bytes: int = 100 * MIB
+    lease_seconds: float = 120.0
+    max_attempts: int = 5
+    max_event_age_seconds: float = 3600.0
+    progress_interval_seconds: float = 1.0
+    upload_chunk_bytes: int = 8 * MIB
+    log_level: str = "INFO"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.topic}-dead-letter"
+
+    def status_url_for(self, job_id: str) -> str:
+        return f"{self.status_url.rstrip('/')}/{job_id}"
+
+    def result_url_for(self, job_id: str) -> str:
+        return f"{self.result_url.rstrip('/')}/{job_id}"
+
+
+# name -> (environment variable, parser, required)
+_ENV: dict[str, tuple[str, Callable[[str, str], Any], bool]] = {}
+
+
+def _text(pattern: re.Pattern[str] | None, expects: str) -> Callable[[str, str], str]:
+    def parse(var: str, raw: str) -> str:
+        value = raw.strip()
+        if not value or (pattern is not None and not pattern.match(value)):
+            raise ConfigError(f"{var}={raw!r} is not valid: expected {expects}")
+        return value
+
+    return parse
+
+
+def _url(var: str, raw: str) -> str:
+    value = raw.strip()
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+        raise ConfigError(f"{var}={raw!r} is not valid: expected an http(s) URL")
+    return value.rstrip("/")
+
+
+def _number(kind: type, minimum: float, expects: str) -> Callable[[str, str], Any]:
+    def parse(var: str, raw: str) -> Any:
+        try:
+            value = kind(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{var}={raw!r} is not valid: expected {expects}") from None
+        if value < minimum:
+            raise ConfigError(f"{var}={raw!r} is not valid: expected {expects}")
+        return value
+
+    return parse
+
+
+def _choice(*options: str) -> Callable[[str, str], str]:
+    def parse(var: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise ConfigError(
+                f"{var}={raw!r} is not valid: expected one of {', '.join(options)}"
+            )
+        return value
+
+    return parse
+
+
+_ENV.update(
+    project=("GOOGLE_CLOUD_PROJECT", _text(_PROJECT_RE, "a Google Cloud project id"), True),
+    bucket=("DECKPIPE_BUCKET", _text(_BUCKET_RE, "a Cloud Storage bucket name"), True),
+    topic=("DECKPIPE_TOPIC", _text(_TOPIC_RE, "a Pub/Sub topic id"), True),
+    status_url=("DECKPIPE_STATUS_URL", _url, True),
+    result_url=("DECKPIPE_RESULT_URL", _url, True),
+    backend=("DECKPIPE_BACKEND", _choice("google", "memory"), False),
+    max_upload_bytes=(
+        "DECKPIPE_MAX_UPLOAD_BYTES", _number(int, 1, "a positive number of bytes"), False
+    ),
+    lease_seconds=("DECKPIPE_LEASE_SECONDS", _number(float, 1, "seconds, at least 1"), False),
+    max_attempts=("DECKPIPE_MAX_ATTEMPTS", _number(int, 1, "an integer, at least 1"), False),
+    max_event_age_seconds=(
+        "DECKPIPE_MAX_EVENT_AGE_SECONDS", _number(float, 1, "seconds, at least 1"), False
+    ),
+    progress_interval_seconds=(
+        "DECKPIPE_PROGRESS_INTERVAL_SECONDS", _number(float, 0, "seconds, 0 or more"), False
+    ),
+    upload_chunk_bytes=(
+        "DECKPIPE_UPLOAD_CHUNK_BYTES",
+        _number(int, 256 * 1024, "bytes, a multiple of 262144"),
+        False,
+    ),
+    log_level=("DECKPIPE_LOG_LEVEL", _choice("debug", "info", "warning", "error"), False),
+)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build ``Settings`` from ``environ`` (default ``os.environ``) or raise ``ConfigError``.
+
+    Every problem is collected, so one failed start names all of them.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for field in fields(Settings):
+        var, parse, required = _ENV[field.name]
+        raw = env.get(var)
+        if raw is None or raw == "":
+            if required:
+                problems.append(f"{var} is not set: expected {_describe(field.name)}")
+            continue
+        try:
+            values[field.name] = parse(var, raw)
+        except ConfigError as exc:
+            problems.append(exc.message)
+    if "upload_chunk_bytes" in values and values["upload_chunk_bytes"] % (256 * 1024):
+        problems.append(
+            f"DECKPIPE_UPLOAD_CHUNK_BYTES={values['upload_chunk_bytes']} is not valid: "
+            "expected a multiple of 262144"
+        )
+    if problems:
+        raise ConfigError("invalid configuration: " + "; ".join(problems))
+    if "log_level" in values:
+        values["log_level"] = values["log_level"].upper()
+    return Settings(**values)
+
+
+def _describe(name: str) -> str:
+    return {
+        "project": "the Google Cloud project id",
+        "bucket": "the Cloud Storage bucket for decks and PDFs",
+        "topic": "the Pub/Sub topic id that carries conversion jobs",
+        "status_url": "the public base URL of the status function",
+        "result_url": "the public base URL of the result function",
+    }[name]
+
+
+def settings_environment() -> dict[str, str]:
+    """Variable name -> field name, for documentation and tests."""
+    return {var: name for name, (var, _, _) in _ENV.items()}
