@@ -7,6 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from deckpipe import logs
+
+pytest_plugins = ["deckpipe_emulators.pytest_plugin"]
+
+# Log everything in tests, so a bad log call fails here rather than in production.
+logs.configure("DEBUG")
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("DECKPIPE_CORPUS", REPO.parent / "shared" / "corpus"))
 

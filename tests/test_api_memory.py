@@ -7,13 +7,14 @@ import json
 import zipfile
 
 import pytest
+from flask import Request
+from tests_support import ENV
+from werkzeug.test import EnvironBuilder
+
 from deckpipe import jobs, web
 from deckpipe.config import load_settings
 from deckpipe.runtime import build
 from deckpipe.upload import PPTX_TYPE
-from flask import Request
-from tests_support import ENV
-from werkzeug.test import EnvironBuilder
 
 
 @pytest.fixture

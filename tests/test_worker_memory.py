@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from tests_support import ENV
+
 from deckpipe import convert, jobs
 from deckpipe.config import load_settings
 from deckpipe.errors import DeckError, TransientError
 from deckpipe.runtime import build
-from tests_support import ENV
 
 
 @dataclass

@@ -90,7 +90,11 @@ def handle(rt: Runtime, delivery: Delivery, *, render: Renderer | None = None) -
         )
         return "malformed"
     with logs.job_context(delivery.job_id):
-        return _handle(rt, delivery, render or _default_renderer())
+        try:
+            return _handle(rt, delivery, render or _default_renderer())
+        except RetryLater as exc:
+            log.info("asking for redelivery: %s", exc)
+            raise
 
 
 def _handle(rt: Runtime, delivery: Delivery, render: Renderer) -> str:

@@ -102,7 +102,7 @@ def accept(
             log.info("idempotent retry: returning job %s", stored.job_id)
             return Accepted(stored, created=False)
         _enqueue(rt, job, key_id)
-        log.info("job queued", extra={"bytes": size, "filename": job.filename})
+        log.info("job queued", extra={"bytes": size, "deck": job.filename})
         return Accepted(job, created=True)
 
 

@@ -14,7 +14,7 @@ from werkzeug.http import parse_options_header
 
 from . import convert as worker
 from . import jobs, logs
-from .errors import DeckpipeError, TransientError
+from .errors import TransientError
 from .multipart import MalformedForm, MultipartFile
 from .runtime import Runtime
 from .status import describe
@@ -215,10 +215,4 @@ def convert(rt: Runtime, cloud_event: Any) -> str:
     delivery = worker.delivery_from_event(
         cloud_event.data, cloud_event.get_attributes(), rt.settings.dead_letter_topic
     )
-    try:
-        return worker.handle(rt, delivery)
-    except worker.RetryLater as exc:
-        log.info("asking for redelivery: %s", exc)
-        raise
-    except DeckpipeError:
-        raise
+    return worker.handle(rt, delivery)

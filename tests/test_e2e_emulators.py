@@ -1,0 +1,372 @@
+"""The whole path over HTTP and real Pub/Sub push, on the official emulators.
+
+Nothing of Google's clients is mocked: the stack fixture starts fake-gcs-server,
+the Firestore and Pub/Sub emulators and the four functions, and these tests
+talk to them as a user (HTTP) or as a second worker (the same backends
+in-process) would.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import time
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from google.cloud import storage
+from lxml import etree
+from pypdf import PdfReader
+
+from deckpipe import convert, jobs
+from deckpipe.config import load_settings
+from deckpipe.jobqueue import JobMessage
+from deckpipe.runtime import Runtime, build
+
+PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+MAX_UPLOAD = 20 << 20
+WAIT = 90.0
+
+# Real decks from several corpus sources: text, pictures, groups, a master with
+# graphics, a hidden slide, and a macro-enabled package.
+E2E_DECKS = [
+    "decks/poi/testPPT.pptx",
+    "decks/python-pptx/txt-font-props.pptx",
+    "decks/tika/testPPT_groups.pptx",
+    "decks/aspose-py/presentation_with_hidden_slides.pptx",
+    "decks/poi/testPPT.pptm",
+    "decks/shapecrawler/001.pptx",
+]
+
+
+@pytest.fixture(scope="session")
+def stack_function_env() -> dict[str, str]:
+    return {
+        "DECKPIPE_MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
+        "DECKPIPE_MAX_ATTEMPTS": "3",
+        "DECKPIPE_PROGRESS_INTERVAL_SECONDS": "0.2",
+    }
+
+
+@pytest.fixture
+def rt(stack) -> Runtime:
+    """The same Google backends the functions use, in this process (a second worker)."""
+    cfg = stack.config
+    return build(
+        load_settings(
+            {
+                "GOOGLE_CLOUD_PROJECT": cfg.project,
+                "DECKPIPE_BUCKET": cfg.bucket,
+                "DECKPIPE_TOPIC": cfg.topic,
+                "DECKPIPE_STATUS_URL": stack.urls["status"],
+                "DECKPIPE_RESULT_URL": stack.urls["result"],
+            }
+        )
+    )
+
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def upload(stack, data: bytes, name="deck.pptx", headers=None) -> requests.Response:
+    return requests.post(
+        stack.urls["upload"], files={"file": (name, io.BytesIO(data), PPTX_TYPE)},
+        headers=headers or {}, timeout=60,
+    )
+
+
+def status_of(stack, job_id: str) -> dict:
+    response = requests.get(f"{stack.urls['status']}/{job_id}", timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def wait_for(stack, job_id: str, states=("done", "failed"), timeout=WAIT) -> dict:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        view = status_of(stack, job_id)
+        seen.append((view["state"], view["progress"]["done"], view["progress"]["total"]))
+        if view["state"] in states:
+            view["seen"] = seen
+            return view
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {seen[-1:]} after {timeout} s")
+
+
+def result_objects(stack) -> list[str]:
+    client = storage.Client(project=stack.config.project)
+    return [b.name for b in client.list_blobs(stack.config.bucket, prefix="results/")]
+
+
+def convert_log(stack, job_id: str) -> list[dict]:
+    lines = []
+    for raw in (Path(stack.log_dir) / "convert.log").read_text(errors="replace").splitlines():
+        if raw.startswith("{"):
+            entry = json.loads(raw)
+            if entry.get("job_id") == job_id:
+                lines.append(entry)
+    return lines
+
+
+def visible_slide_count(deck: bytes) -> int:
+    """Counted from the package XML, independently of the renderer."""
+    ns = {"p": "http://schemas.openxmlformats.org/presentationml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    with zipfile.ZipFile(io.BytesIO(deck)) as zf:
+        pres = etree.fromstring(zf.read("ppt/presentation.xml"))
+        rels = etree.fromstring(zf.read("ppt/_rels/presentation.xml.rels"))
+        targets = {rel.get("Id"): rel.get("Target") for rel in rels}
+        shown = 0
+        ids = pres.findall("p:sldIdLst/p:sldId", ns)
+        for sld in ids:
+            target = targets[sld.get(f"{{{ns['r']}}}id")].lstrip("/")
+            part = target if target.startswith("ppt/") else f"ppt/{target}"
+            shown += etree.fromstring(zf.read(part)).get("show") != "0"
+    return shown or len(ids)
+
+
+def deck_words(deck: bytes) -> set[str]:
+    """Words of the visible slides' text frames, as python-pptx reads them."""
+    from pptx import Presentation
+
+    words: set[str] = set()
+
+    def walk(shapes):
+        for shape in shapes:
+            if shape.shape_type == 6:  # group
+                walk(shape.shapes)
+            elif shape.has_text_frame:
+                words.update(re.findall(r"[A-Za-z0-9]{3,}", shape.text_frame.text))
+
+    for slide in Presentation(io.BytesIO(deck)).slides:
+        if slide._element.get("show") != "0":
+            walk(slide.shapes)
+    return words
+
+
+def pdf_words(pdf: bytes) -> set[str]:
+    text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+    return set(re.findall(r"[A-Za-z0-9]{3,}", text))
+
+
+# --- end to end --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("relpath", E2E_DECKS)
+def test_upload_convert_download(stack, corpus, relpath):
+    deck = (corpus / relpath).read_bytes()
+    name = Path(relpath).name
+    response = upload(stack, deck, name=name)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    job_id = body["job_id"]
+    assert response.headers["Location"] == body["status_url"]
+
+    view = wait_for(stack, job_id)
+    assert view["state"] == "done", view
+    assert view["error"] is None
+    assert view["progress"]["done"] == view["progress"]["total"] == view["result"]["pages"]
+    assert view["result_url"] == body["result_url"]
+
+    pdf = requests.get(view["result_url"], timeout=30)
+    assert pdf.status_code == 200
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert int(pdf.headers["Content-Length"]) == len(pdf.content) == view["result"]["bytes"]
+    assert Path(name).stem + ".pdf" in pdf.headers["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(pdf.content))
+    assert len(reader.pages) == visible_slide_count(deck) == view["result"]["pages"]
+    if name.endswith(".pptx"):
+        missing = deck_words(deck) - pdf_words(pdf.content)
+        assert not missing, f"words missing from the PDF: {sorted(missing)[:20]}"
+
+    ranged = requests.get(view["result_url"], headers={"Range": "bytes=0-7"}, timeout=30)
+    assert ranged.status_code == 206 and ranged.content == pdf.content[:8]
+    assert ranged.content.startswith(b"%PDF-")
+
+
+def test_progress_is_reported_per_slide(stack, corpus):
+    deck = (corpus / "decks/shapecrawler/001.pptx").read_bytes()
+    job_id = upload(stack, deck).json()["job_id"]
+    view = wait_for(stack, job_id)
+    totals = {total for state, _, total in view["seen"] if state == "processing" and total}
+    assert totals <= {view["result"]["pages"]}
+    dones = [done for _, done, _ in view["seen"]]
+    assert dones == sorted(dones), "progress never goes backwards"
+
+
+# --- at-least-once delivery ---------------------------------------------------------
+
+
+def test_the_same_job_published_twice_converts_once(stack, corpus, rt):
+    deck = (corpus / "decks/poi/testPPT.pptx").read_bytes()
+    job_id = upload(stack, deck).json()["job_id"]
+    rt.queue.publish(JobMessage(job_id))  # a duplicate of the upload's own message
+    first = wait_for(stack, job_id)
+    assert first["state"] == "done"
+    time.sleep(2.5)  # time for the duplicate (and any redelivery) to arrive and be handled
+    later = status_of(stack, job_id)
+    assert later["updated_at"] == first["updated_at"] and later["attempts"] == 1
+    assert result_objects(stack) == [f"results/{job_id}.pdf"]
+    messages = [e["message"] for e in convert_log(stack, job_id)]
+    assert messages.count("done") == 1
+    assert any("duplicate delivery" in m for m in messages) or messages.count("claimed") == 1
+
+
+def test_delivery_while_another_worker_holds_the_job(stack, corpus, rt):
+    """Worker A (in this process) holds the lease; the pushed delivery must wait for it."""
+    deck = (corpus / "decks/poi/testPPT.pptx").read_bytes()
+    release = threading.Event()
+    outcomes = []
+
+    def slow_renderer(source, out, *, progress):
+        from deckpipe.render import render_deck
+
+        release.wait(30)
+        return render_deck(source, out, progress=progress)
+
+    # Create the job without publishing, so worker A claims it first.
+    job = jobs.new_job(jobs.new_job_id(), "held.pptx", input_bytes=len(deck), input_sha256="-")
+    rt.blobs.put(job.input_object, deck, content_type=PPTX_TYPE)
+    rt.jobs.create(job)
+    worker_a = threading.Thread(
+        target=lambda: outcomes.append(
+            convert.handle(rt, convert.Delivery(job.job_id, jobs.utcnow()), render=slow_renderer)
+        )
+    )
+    worker_a.start()
+    try:
+        _until(lambda: rt.jobs.get(job.job_id).state == "processing")
+        rt.queue.publish(JobMessage(job.job_id))  # delivered to the convert function
+        _until(lambda: any("redelivery" in e["message"] for e in convert_log(stack, job.job_id)))
+        assert rt.jobs.get(job.job_id).state == "processing"
+        assert result_objects(stack) == []
+    finally:
+        release.set()
+        worker_a.join(60)
+    assert outcomes == ["done"]
+    time.sleep(3)  # the redelivered message now finds the job done
+    final = rt.jobs.get(job.job_id)
+    assert final.state == "done" and final.attempts == 1
+    assert result_objects(stack) == [f"results/{job.job_id}.pdf"]
+    assert [e["message"] for e in convert_log(stack, job.job_id)].count("done") == 0
+
+
+def test_worker_death_the_next_delivery_finishes_the_job(stack, corpus, rt):
+    """A worker claimed the job and died; once its lease lapses, a redelivery takes over."""
+    deck = (corpus / "decks/poi/testPPT.pptx").read_bytes()
+    job = jobs.new_job(jobs.new_job_id(), "orphan.pptx", input_bytes=len(deck), input_sha256="-")
+    rt.blobs.put(job.input_object, deck, content_type=PPTX_TYPE)
+    rt.jobs.create(job)
+    lapse = jobs.utcnow() + timedelta(seconds=3)
+    claimed = rt.jobs.transact(
+        job.job_id,
+        lambda j: (j.replace(state="processing", attempts=1,
+                             lease=jobs.Lease("dead-worker", lapse)), True),
+    )
+    assert claimed
+    rt.queue.publish(JobMessage(job.job_id))  # the dead worker's message, redelivered
+    view = wait_for(stack, job.job_id)
+    assert view["state"] == "done" and view["attempts"] == 2
+    assert jobs.utcnow() >= lapse, "nobody may take the job while the lease is live"
+    assert len(PdfReader(io.BytesIO(requests.get(view["result_url"], timeout=30).content)).pages)
+
+
+def test_a_job_out_of_attempts_fails_instead_of_looping(stack, corpus, rt):
+    deck = (corpus / "decks/poi/testPPT.pptx").read_bytes()
+    job = jobs.new_job(jobs.new_job_id(), "tired.pptx", input_bytes=len(deck), input_sha256="-")
+    rt.blobs.put(job.input_object, deck, content_type=PPTX_TYPE)
+    rt.jobs.create(job.replace(attempts=3))  # the stack allows 3
+    rt.queue.publish(JobMessage(job.job_id))
+    view = wait_for(stack, job.job_id)
+    assert view["state"] == "failed" and view["error"]["code"] == "too_many_attempts"
+
+
+def test_poison_deck_fails_fast_with_a_specific_code(stack):
+    # A zip that passes the upload's checks but whose presentation part is garbage.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("ppt/presentation.xml", "this is not XML")
+    job_id = upload(stack, buf.getvalue(), name="poison.pptx").json()["job_id"]
+    view = wait_for(stack, job_id)
+    assert view["state"] == "failed"
+    assert view["error"]["code"] in {"corrupt_deck", "not_a_presentation"}
+    assert view["attempts"] == 1
+    time.sleep(2.5)  # acknowledged: no redelivery claims it again
+    assert status_of(stack, job_id)["attempts"] == 1
+    assert [e["message"] for e in convert_log(stack, job_id)].count("claimed (attempt 1)") == 1
+    result = requests.get(f"{stack.urls['result']}/{job_id}", timeout=10)
+    assert result.status_code == 409 and result.json()["error"] == view["error"]
+
+
+# --- HTTP error paths ---------------------------------------------------------------
+
+
+def test_upload_rejections_over_http(stack, corpus):
+    url = stack.urls["upload"]
+    cases = [
+        (requests.post(url, timeout=10), 400, "no_file"),
+        (requests.post(url, files={"other": ("a.txt", b"x")}, timeout=10), 400, "no_file"),
+        (upload(stack, b"plain text, not a deck", name="fake.pptx"), 400, "not_a_presentation"),
+        (upload(stack, (corpus / "decks/openxml-sdk/encrypted_pptx.pptx").read_bytes()), 400,
+         "encrypted"),
+        (upload(stack, (corpus / "decks/poi/Divino_Revelado.pptx").read_bytes()), 400,
+         "corrupt_deck"),
+        (requests.post(url, data=b"{}", headers={"Content-Type": "application/json"},
+                       timeout=10), 415, "unsupported_media_type"),
+        (requests.put(url, data=b"x", timeout=10), 405, "method_not_allowed"),
+        (upload(stack, b"PK\x03\x04" + b"\0" * (MAX_UPLOAD + 1)), 413, "too_large"),
+        (upload(stack, b"x", headers={"Idempotency-Key": "k" * 300}), 400, "bad_idempotency_key"),
+    ]
+    for response, status, code in cases:
+        assert response.status_code == status, (code, response.text)
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.json()["error"]["code"] == code
+        assert response.json()["error"]["message"]
+    assert result_objects(stack) == []
+
+
+def test_raw_body_upload_and_idempotency_key_over_http(stack, corpus):
+    deck = (corpus / "decks/poi/testPPT.pptx").read_bytes()
+    first = requests.post(stack.urls["upload"], data=deck, timeout=30, headers={
+        "Content-Type": PPTX_TYPE, "Idempotency-Key": "abc-123", "X-Filename": "raw.pptx"})
+    again = requests.post(stack.urls["upload"], data=deck, timeout=30, headers={
+        "Content-Type": PPTX_TYPE, "Idempotency-Key": "abc-123", "X-Filename": "raw.pptx"})
+    assert first.status_code == again.status_code == 202
+    assert first.json()["job_id"] == again.json()["job_id"]
+    other_deck = (corpus / "decks/python-pptx/txt-font-props.pptx").read_bytes()
+    other = upload(stack, other_deck, headers={"Idempotency-Key": "abc-123"})
+    assert other.status_code == 409
+    assert wait_for(stack, first.json()["job_id"])["state"] == "done"
+    assert status_of(stack, first.json()["job_id"])["filename"] == "raw.pptx"
+
+
+def test_status_and_result_error_paths_over_http(stack, corpus, rt):
+    unknown = "0123456789abcdef" * 2
+    for base in (stack.urls["status"], stack.urls["result"]):
+        for path in (unknown, "nonsense", ""):
+            response = requests.get(f"{base}/{path}", timeout=10)
+            assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert requests.get(f"{stack.urls['status']}/{unknown}", timeout=10).headers[
+        "Cache-Control"] == "no-store"
+    # A queued job: result is 409 with its state.
+    job = jobs.new_job(jobs.new_job_id(), "q.pptx", input_bytes=1, input_sha256="-")
+    rt.jobs.create(job)
+    response = requests.get(f"{stack.urls['result']}/{job.job_id}", timeout=10)
+    assert response.status_code == 409
+    assert response.json()["state"] == "queued" and response.json()["error"]["code"] == "not_ready"
+
+
+def _until(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in time")
