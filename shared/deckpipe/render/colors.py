@@ -1,0 +1,212 @@
+"""DrawingML colours: theme lookup through the colour map, and modifiers.
+
+A ``schemeClr`` names a slot such as ``tx1`` or ``accent2``; the master's
+``p:clrMap`` maps ``tx1`` to a theme slot (``dk1``), and the theme's
+``a:clrScheme`` gives the RGB. Modifiers (lumMod, tint, ...) are applied in
+HSL space, which is what PowerPoint does closely enough for a first version.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from .model import RGB
+from .xml import A, fraction, local, num
+
+BLACK: RGB = (0.0, 0.0, 0.0)
+WHITE: RGB = (1.0, 1.0, 1.0)
+
+DEFAULT_CLR_MAP = {
+    "bg1": "lt1", "tx1": "dk1", "bg2": "lt2", "tx2": "dk2",
+    **{f"accent{i}": f"accent{i}" for i in range(1, 7)},
+    "hlink": "hlink", "folHlink": "folHlink",
+}  # fmt: skip
+
+# Office's default theme, used when a deck has no readable theme.
+DEFAULT_SCHEME: dict[str, RGB] = {
+    name: tuple(int(hexval[i : i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[misc]
+    for name, hexval in {
+        "dk1": "000000", "lt1": "FFFFFF", "dk2": "44546A", "lt2": "E7E6E6",
+        "accent1": "4472C4", "accent2": "ED7D31", "accent3": "A5A5A5",
+        "accent4": "FFC000", "accent5": "5B9BD5", "accent6": "70AD47",
+        "hlink": "0563C1", "folHlink": "954F72",
+    }.items()
+}  # fmt: skip
+
+_PRESET = {
+    "black": "000000", "white": "FFFFFF", "red": "FF0000", "green": "008000",
+    "lime": "00FF00", "blue": "0000FF", "yellow": "FFFF00", "gray": "808080",
+    "grey": "808080", "silver": "C0C0C0", "orange": "FFA500", "navy": "000080",
+    "purple": "800080", "maroon": "800000", "teal": "008080", "cyan": "00FFFF",
+    "magenta": "FF00FF", "ltGray": "D3D3D3", "dkGray": "A9A9A9", "darkBlue": "00008B",
+}  # fmt: skip
+_SYSTEM = {"windowText": BLACK, "window": WHITE, "btnFace": (0.94, 0.94, 0.94)}
+COLOR_TAGS = frozenset(
+    A + t for t in ("srgbClr", "schemeClr", "sysClr", "prstClr", "scrgbClr", "hslClr")
+)
+
+
+def hex_rgb(value: str | None, default: RGB = BLACK) -> RGB:
+    if not value or len(value) != 6:
+        return default
+    try:
+        return (int(value[0:2], 16) / 255, int(value[2:4], 16) / 255, int(value[4:6], 16) / 255)
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The theme colours plus the colour map in force for one slide."""
+
+    scheme: dict[str, RGB] = field(default_factory=lambda: dict(DEFAULT_SCHEME))
+    clr_map: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CLR_MAP))
+
+    def slot(self, name: str) -> RGB:
+        """A scheme colour name (``tx1``, ``accent1``, ``dk2``) as RGB."""
+        mapped = self.clr_map.get(name, name)
+        if mapped in self.scheme:
+            return self.scheme[mapped]
+        return self.scheme.get(name, BLACK)
+
+    def with_map(self, clr_map: dict[str, str]) -> Palette:
+        return Palette(self.scheme, {**self.clr_map, **clr_map})
+
+
+def scheme_from_theme(theme: etree._Element | None) -> dict[str, RGB]:
+    """Read ``a:clrScheme`` of a theme document into slot → RGB."""
+    scheme = dict(DEFAULT_SCHEME)
+    if theme is None:
+        return scheme
+    clr_scheme = theme.find(f"{A}themeElements/{A}clrScheme")
+    if clr_scheme is None:
+        return scheme
+    bare = Palette(scheme={})
+    for slot in clr_scheme:
+        for color_el in slot:
+            if color_el.tag in COLOR_TAGS:
+                resolved = resolve_color(color_el, bare)
+                if resolved is not None:
+                    scheme[local(slot)] = resolved[0]
+                break
+    return scheme
+
+
+def clr_map_from(el: etree._Element | None) -> dict[str, str]:
+    """Attributes of a ``p:clrMap`` / ``a:overrideClrMapping`` element."""
+    if el is None:
+        return {}
+    return {k: v for k, v in el.attrib.items() if "}" not in k}
+
+
+def first_color(parent: etree._Element | None) -> etree._Element | None:
+    """The colour child of a fill or reference element, if any."""
+    if parent is None:
+        return None
+    for el in parent:
+        if el.tag in COLOR_TAGS:
+            return el
+    return None
+
+
+def resolve_color(
+    el: etree._Element, palette: Palette, placeholder: tuple[RGB, float] | None = None
+) -> tuple[RGB, float] | None:
+    """A colour element as (RGB, alpha). ``placeholder`` stands in for ``phClr``."""
+    tag = local(el)
+    alpha = 1.0
+    if tag == "srgbClr":
+        rgb = hex_rgb(el.get("val"))
+    elif tag == "schemeClr":
+        val = el.get("val", "tx1")
+        if val == "phClr":
+            if placeholder is None:
+                rgb = BLACK
+            else:
+                rgb, alpha = placeholder
+        else:
+            rgb = palette.slot(val)
+    elif tag == "sysClr":
+        rgb = hex_rgb(el.get("lastClr"), _SYSTEM.get(el.get("val", ""), BLACK))
+    elif tag == "prstClr":
+        rgb = hex_rgb(_PRESET.get(el.get("val", ""), "000000"))
+    elif tag == "scrgbClr":
+        rgb = tuple(  # type: ignore[assignment]
+            min(1.0, max(0.0, fraction(el.get(k), 0.0)) ** (1 / 2.2)) for k in ("r", "g", "b")
+        )
+    elif tag == "hslClr":
+        hue = num(el.get("hue")) / 60000 / 360
+        rgb = colorsys.hls_to_rgb(
+            hue % 1.0, fraction(el.get("lum"), 0.0), fraction(el.get("sat"), 0.0)
+        )
+    else:
+        return None
+    return apply_modifiers(rgb, alpha, el)
+
+
+def apply_modifiers(rgb: RGB, alpha: float, el: etree._Element) -> tuple[RGB, float]:
+    """Apply lumMod/lumOff/tint/shade/satMod/alpha children in document order."""
+    r, g, b = rgb
+    for mod in el:
+        name = local(mod)
+        if name == "alpha":
+            alpha = fraction(mod.get("val"), 1.0)
+            continue
+        if name == "alphaMod":
+            alpha *= fraction(mod.get("val"), 1.0)
+            continue
+        if name not in ("lumMod", "lumOff", "tint", "shade", "satMod", "inv", "gray"):
+            continue
+        h, lum, s = colorsys.rgb_to_hls(r, g, b)
+        val = fraction(mod.get("val"), 1.0)
+        if name == "lumMod":
+            lum *= val
+        elif name == "lumOff":
+            lum += val
+        elif name == "tint":
+            lum = lum * val + (1 - val)
+        elif name == "shade":
+            lum *= val
+        elif name == "satMod":
+            s *= val
+        elif name == "gray":
+            s = 0.0
+        lum = min(1.0, max(0.0, lum))
+        s = min(1.0, max(0.0, s))
+        r, g, b = colorsys.hls_to_rgb(h, lum, s)
+        if name == "inv":
+            r, g, b = 1 - r, 1 - g, 1 - b
+    return (r, g, b), min(1.0, max(0.0, alpha))
+
+
+def fill_color(
+    fill_el: etree._Element, palette: Palette, placeholder: tuple[RGB, float] | None = None
+) -> tuple[RGB, float] | None:
+    """A fill element (solid/gradient/pattern) reduced to one colour.
+
+    Gradients average their stops and patterns take their foreground, which
+    is what a first renderer can honestly promise.
+    """
+    tag = local(fill_el)
+    if tag == "solidFill":
+        color = first_color(fill_el)
+        return resolve_color(color, palette, placeholder) if color is not None else None
+    if tag == "gradFill":
+        stops = [
+            resolve_color(c, palette, placeholder)
+            for gs in fill_el.iterfind(f"{A}gsLst/{A}gs")
+            if (c := first_color(gs)) is not None
+        ]
+        stops = [s for s in stops if s is not None]
+        if not stops:
+            return None
+        n = len(stops)
+        avg = tuple(sum(s[0][i] for s in stops) / n for i in range(3))
+        return avg, sum(s[1] for s in stops) / n  # type: ignore[return-value]
+    if tag == "pattFill":
+        color = first_color(fill_el.find(f"{A}fgClr"))
+        return resolve_color(color, palette, placeholder) if color is not None else None
+    return None

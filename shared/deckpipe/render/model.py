@@ -1,0 +1,168 @@
+"""The draw-item model: what the resolver hands the painter.
+
+Everything here is fully resolved (points, RGB in 0..1, font sizes in pt) so
+the painter never needs the deck's XML, and the resolver never needs to know
+how a PDF is drawn. Coordinates are slide coordinates in points with the
+origin at the top-left corner and y growing downwards, as in PowerPoint; the
+painter converts to PDF space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RGB = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class RenderWarning:
+    """Something the renderer could not draw faithfully; ``slide`` is 1-based."""
+
+    code: str
+    message: str
+    slide: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "slide": self.slide}
+
+
+@dataclass(frozen=True)
+class Box:
+    """A shape's frame: top-left corner, size, clockwise rotation in degrees, flips."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    rot: float = 0.0
+    flip_h: bool = False
+    flip_v: bool = False
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+
+@dataclass(frozen=True)
+class Fill:
+    color: RGB
+    alpha: float = 1.0
+
+
+@dataclass(frozen=True)
+class Stroke:
+    color: RGB
+    width: float = 0.75
+    alpha: float = 1.0
+    dashed: bool = False
+
+
+PathOp = tuple[str, tuple[float, ...]]
+"""A path command: ``("M", (x, y))``, ``("L", (x, y))``, ``("C", (x1, y1, x2, y2, x, y))``
+or ``("Z", ())``, with coordinates as fractions of the shape's box."""
+
+
+@dataclass(frozen=True)
+class ShapeItem:
+    """A filled and/or stroked primitive: ``rect``, ``roundRect``, ``ellipse``,
+    ``line`` (from the box's top-left to bottom-right corner) or ``path``.
+
+    ``corner`` is the rounded-corner radius as a fraction of the shorter side;
+    ``path`` holds the outline for kind ``path``.
+    """
+
+    kind: str
+    box: Box
+    fill: Fill | None = None
+    stroke: Stroke | None = None
+    corner: float = 0.0
+    path: tuple[PathOp, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    """A raster image stretched into ``box``.
+
+    ``crop`` is (left, top, right, bottom) as fractions of the image to cut
+    away (negative values pad, as ``a:srcRect`` allows). ``data`` holds the
+    encoded bytes exactly as stored in the deck.
+    """
+
+    box: Box
+    data: bytes
+    crop: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    alpha: float = 1.0
+
+
+@dataclass(frozen=True)
+class TextRun:
+    text: str
+    font: str  # a logical typeface name; fonts.py maps it to a PDF font
+    size: float
+    bold: bool = False
+    italic: bool = False
+    underline: bool = False
+    color: RGB = (0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Bullet:
+    text: str
+    font: str
+    size: float
+    color: RGB
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph; ``line_spacing`` is a multiple of the single line height
+    unless ``line_spacing_pt`` gives an exact height. ``indent`` is the
+    first-line offset relative to ``margin_left`` (negative = hanging)."""
+
+    runs: tuple[TextRun, ...]
+    align: str = "l"  # l, ctr, r
+    line_spacing: float = 1.0
+    line_spacing_pt: float | None = None
+    space_before: float = 0.0
+    space_after: float = 0.0
+    margin_left: float = 0.0
+    indent: float = 0.0
+    bullet: Bullet | None = None
+    empty_size: float = 18.0  # height of a paragraph with no runs
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """A text frame laid out by the painter inside ``box`` minus ``insets``
+    (left, top, right, bottom)."""
+
+    box: Box
+    paragraphs: tuple[Paragraph, ...]
+    insets: tuple[float, float, float, float] = (7.2, 3.6, 7.2, 3.6)
+    anchor: str = "t"  # t, ctr, b
+    wrap: bool = True
+
+
+DrawItem = ShapeItem | ImageItem | TextItem
+
+
+@dataclass(frozen=True)
+class Background:
+    """A page background: a colour, and optionally an image stretched over the page."""
+
+    color: RGB = (1.0, 1.0, 1.0)
+    image: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One resolved slide, ready to paint."""
+
+    width: float
+    height: float
+    background: Background = field(default_factory=Background)
+    items: tuple[DrawItem, ...] = ()

@@ -1,0 +1,139 @@
+"""Open a deck safely: classify it, bound it, normalise it, hand it to python-pptx.
+
+python-pptx reads every part into memory when it opens a package, so the zip
+bomb check must come first. It also refuses packages whose main part has a
+slideshow/template/macro content type, and ISO 29500 Strict packages; both
+are ordinary decks underneath, so they are rewritten in memory into the
+transitional ``.pptx`` form before opening.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from typing import BinaryIO
+
+import pptx
+from pptx.presentation import Presentation
+
+from ..errors import DeckError
+from ..sniff import classify_file
+
+PRESENTATION_CT = (
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+)
+OTHER_MAIN_CTS = (
+    "application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml",
+    "application/vnd.openxmlformats-officedocument.presentationml.template.main+xml",
+    "application/vnd.ms-powerpoint.slideshow.macroEnabled.main+xml",
+    "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
+    "application/vnd.ms-powerpoint.template.macroEnabled.main+xml",
+)
+
+# ISO 29500 Strict namespace prefixes and their transitional equivalents;
+# more specific prefixes first, because these are plain prefix substitutions.
+_STRICT_PREFIXES = (
+    (b"http://purl.oclc.org/ooxml/officeDocument/relationships/extendedProperties",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/relationships/customProperties",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/extendedProperties",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/customProperties",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"),
+    (b"http://purl.oclc.org/ooxml/officeDocument/",
+     b"http://schemas.openxmlformats.org/officeDocument/2006/"),
+    (b"http://purl.oclc.org/ooxml/drawingml/",
+     b"http://schemas.openxmlformats.org/drawingml/2006/"),
+    (b"http://purl.oclc.org/ooxml/presentationml/",
+     b"http://schemas.openxmlformats.org/presentationml/2006/"),
+)  # fmt: skip
+_STRICT_MARK = b"http://purl.oclc.org/ooxml/"
+_XML_PART = re.compile(r"(\.xml|\.rels)$", re.IGNORECASE)
+
+Source = BinaryIO | bytes | str | os.PathLike
+
+
+def read_source(source: Source) -> io.BytesIO:
+    """The whole deck as a seekable in-memory file (callers may pass streams)."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(bytes(source))
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as f:
+            return io.BytesIO(f.read())
+    return io.BytesIO(source.read())
+
+
+def check_uncompressed_size(data: io.BytesIO, limit: int) -> None:
+    """Refuse a package whose entries would inflate beyond ``limit`` bytes.
+
+    zipfile stops inflating an entry at its declared size, so the declared
+    sizes bound the memory python-pptx can be made to use.
+    """
+    with zipfile.ZipFile(data) as zf:
+        total = sum(info.file_size for info in zf.infolist())
+    data.seek(0)
+    if total > limit:
+        raise DeckError(
+            f"The deck would expand to {total:,} bytes, over the {limit:,}-byte limit.",
+            code="too_complex",
+        )
+
+
+def _normalised(data: io.BytesIO) -> io.BytesIO:
+    """Rewrite content types and Strict namespaces if needed; else return ``data``."""
+    with zipfile.ZipFile(data) as zf:
+        try:
+            content_types = zf.read("[Content_Types].xml")
+        except KeyError:
+            data.seek(0)
+            return data  # python-pptx will report the package as unreadable
+        rels = zf.read("_rels/.rels") if "_rels/.rels" in zf.namelist() else b""
+        needs_ct = any(ct.encode() in content_types for ct in OTHER_MAIN_CTS)
+        strict = _STRICT_MARK in rels
+        if not (needs_ct or strict):
+            data.seek(0)
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+            for info in zf.infolist():
+                blob = zf.read(info)
+                if info.filename == "[Content_Types].xml":
+                    for ct in OTHER_MAIN_CTS:
+                        blob = blob.replace(ct.encode(), PRESENTATION_CT.encode())
+                elif strict and _XML_PART.search(info.filename):
+                    for old, new in _STRICT_PREFIXES:
+                        blob = blob.replace(old, new)
+                dst.writestr(info.filename, blob)
+    out.seek(0)
+    return out
+
+
+def open_deck(source: Source, max_uncompressed_bytes: int) -> Presentation:
+    """Classify, bound, normalise and open a deck; any failure is a ``DeckError``."""
+    try:
+        data = read_source(source)
+    except OSError as exc:
+        raise DeckError(f"The deck could not be read: {exc}", code="corrupt_deck") from exc
+    classify_file(data)
+    try:
+        check_uncompressed_size(data, max_uncompressed_bytes)
+        data = _normalised(data)
+    except DeckError:
+        raise
+    except Exception as exc:  # a zip that sniffs fine but breaks when read
+        raise DeckError(
+            f"The file is damaged: its zip entries cannot be read ({exc}).", code="corrupt_deck"
+        ) from exc
+    try:
+        return pptx.Presentation(data)
+    except Exception as exc:
+        raise DeckError(
+            "The file is damaged or is not a valid PowerPoint package "
+            f"({type(exc).__name__}: {exc}).",
+            code="corrupt_deck",
+        ) from exc

@@ -1,0 +1,295 @@
+"""Resolve a text body (``p:txBody`` / ``a:txBody``) into a ``TextItem``.
+
+Every run property is looked up along the lineage: the run's ``a:rPr``, then
+``a:defRPr`` of the paragraph level in each list style (shape, layout
+placeholder, master placeholder, master text style), then the shape's
+``a:fontRef`` colour, then the defaults (18 pt, ``tx1``, minor theme font).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from . import fonts
+from .colors import Palette, fill_color, first_color, resolve_color
+from .inherit import Lineage, Theme
+from .model import RGB, Box, Bullet, Paragraph, TextItem, TextRun
+from .xml import A, flag, fraction, local, num, pt
+
+DEFAULT_SIZE = 18.0
+_FILL_TAGS = frozenset(A + t for t in ("solidFill", "gradFill", "pattFill"))
+_BULLET_TAGS = frozenset(A + t for t in ("buNone", "buChar", "buAutoNum", "buBlip"))
+_ALIGN = {"l": "l", "ctr": "ctr", "r": "r", "just": "l", "dist": "ctr", "thaiDist": "ctr"}
+
+
+@dataclass(frozen=True)
+class TextContext:
+    palette: Palette
+    theme: Theme
+    slide_number: int
+    font_ref_color: RGB | None = None
+
+
+def _typeface(name: str, theme: Theme) -> str:
+    if name.startswith("+mj"):
+        return theme.major_font
+    if name.startswith("+mn"):
+        return theme.minor_font
+    return name
+
+
+class _Level:
+    """The property sources for one paragraph level, most specific first."""
+
+    def __init__(self, ppr: etree._Element | None, lineage: Lineage, level: int) -> None:
+        inherited = lineage.level_props(level)
+        self.pprs = ([ppr] if ppr is not None else []) + [el for el, _ in inherited]
+        # The paragraph's own defRPr is not applied to runs by PowerPoint.
+        def_rprs = [(d, own) for p, own in inherited if (d := p.find(A + "defRPr")) is not None]
+        self.def_rprs = [d for d, _ in def_rprs]
+        self.own_def_rprs = [d for d, own in def_rprs if own]
+
+    def ppr_attr(self, name: str) -> str | None:
+        for p in self.pprs:
+            value = p.get(name)
+            if value is not None:
+                return value
+        return None
+
+    def ppr_child(self, tags: frozenset[str] | str) -> etree._Element | None:
+        for p in self.pprs:
+            for c in p:
+                if (c.tag in tags) if isinstance(tags, frozenset) else (c.tag == tags):
+                    return c
+        return None
+
+    def run_attr(self, rpr: etree._Element | None, name: str) -> str | None:
+        if rpr is not None and rpr.get(name) is not None:
+            return rpr.get(name)
+        for d in self.def_rprs:
+            value = d.get(name)
+            if value is not None:
+                return value
+        return None
+
+    def run_child(
+        self, rpr: etree._Element | None, tags: frozenset[str], own_only: bool = False
+    ) -> etree._Element | None:
+        """First child in ``tags`` on the run, then the level defaults (the
+        shape's own list styles only, when ``own_only``)."""
+        for el in ([rpr] if rpr is not None else []) + (
+            self.own_def_rprs if own_only else self.def_rprs
+        ):
+            for c in el:
+                if c.tag in tags:
+                    return c
+        return None
+
+
+def _spacing(el: etree._Element | None, size: float) -> tuple[float | None, float | None]:
+    """(multiple, points) from an ``a:lnSpc``/``a:spcBef``/``a:spcAft`` element."""
+    if el is None:
+        return None, None
+    pct = el.find(A + "spcPct")
+    if pct is not None:
+        return fraction(pct.get("val"), 1.0), None
+    pts = el.find(A + "spcPts")
+    if pts is not None:
+        return None, num(pts.get("val")) / 100
+    return None, None
+
+
+def _space(multiple: float | None, points: float | None, size: float) -> float:
+    """Paragraph spacing in points; percentages are of the line height."""
+    if points is not None:
+        return points
+    return (multiple or 0.0) * size * 1.2
+
+
+def _run(
+    text: str, rpr: etree._Element | None, level: _Level, ctx: TextContext, scale: float
+) -> TextRun:
+    size = num(level.run_attr(rpr, "sz"), DEFAULT_SIZE * 100) / 100 * scale
+    # A shape style's fontRef colour outranks master-wide text styles.
+    fill = level.run_child(rpr, _FILL_TAGS, own_only=ctx.font_ref_color is not None)
+    resolved = fill_color(fill, ctx.palette) if fill is not None else None
+    if resolved is not None:
+        color = resolved[0]
+    elif ctx.font_ref_color is not None:
+        color = ctx.font_ref_color
+    else:
+        color = ctx.palette.slot("tx1")
+    latin = level.run_child(rpr, frozenset({A + "latin"}))
+    name = latin.get("typeface", "+mn-lt") if latin is not None else "+mn-lt"
+    typeface = _typeface(name or "+mn-lt", ctx.theme)
+    underline = level.run_attr(rpr, "u")
+    if rpr is not None and rpr.find(A + "hlinkClick") is not None:
+        color, underline = ctx.palette.slot("hlink"), "sng"  # how PowerPoint shows links
+    if level.run_attr(rpr, "cap") == "all":
+        text = text.upper()
+    return TextRun(
+        text=text,
+        font=typeface,
+        size=max(size, 1.0),
+        bold=flag(level.run_attr(rpr, "b")),
+        italic=flag(level.run_attr(rpr, "i")),
+        underline=underline is not None and underline != "none",
+        color=color,
+    )
+
+
+_AUTONUM_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))  # fmt: skip
+
+
+def _autonum(scheme: str, n: int) -> str:
+    """Label ``n`` in a numbering scheme such as ``arabicPeriod`` or ``alphaUcParenR``."""
+    if scheme.startswith("alpha"):
+        label = _AUTONUM_LETTERS[(n - 1) % 26] * ((n - 1) // 26 + 1)
+    elif scheme.startswith("roman"):
+        label, rest = "", n
+        for value, numeral in _ROMAN:
+            while rest >= value:
+                label, rest = label + numeral, rest - value
+    else:
+        label = str(n)
+    if "Uc" in scheme:
+        label = label.upper()
+    if scheme.endswith("ParenBoth"):
+        return f"({label})"
+    if scheme.endswith("ParenR"):
+        return f"{label})"
+    if scheme.endswith("Plain"):
+        return label
+    return f"{label}."
+
+
+def _bullet(level: _Level, first: TextRun | None, ctx: TextContext, number: int) -> Bullet | None:
+    if first is None:
+        return None
+    kind = level.ppr_child(_BULLET_TAGS)
+    if kind is None or local(kind) in ("buNone", "buBlip"):
+        return None
+    if local(kind) == "buChar":
+        char = kind.get("char", "\u2022")[:1] or "\u2022"
+    else:
+        char = _autonum(kind.get("type", "arabicPeriod"), number + num(kind.get("startAt"), 1) - 1)
+    bu_font = level.ppr_child(A + "buFont")
+    typeface = first.font
+    if bu_font is not None and bu_font.get("typeface"):
+        typeface = _typeface(bu_font.get("typeface", ""), ctx.theme)
+    if fonts.is_symbol_typeface(typeface) or not char.isprintable():
+        char, typeface = "\u2022", first.font
+    size = first.size
+    bu_size = level.ppr_child(A + "buSzPct")
+    if bu_size is not None:
+        size *= fraction(bu_size.get("val"), 1.0)
+    bu_pts = level.ppr_child(A + "buSzPts")
+    if bu_pts is not None:
+        size = num(bu_pts.get("val"), size * 100) / 100
+    color = first.color
+    bu_clr = level.ppr_child(A + "buClr")
+    if bu_clr is not None and (c := first_color(bu_clr)) is not None:
+        resolved = resolve_color(c, ctx.palette)
+        if resolved is not None:
+            color = resolved[0]
+    return Bullet(char, typeface, max(size, 1.0), color)
+
+
+def _runs(p: etree._Element, level: _Level, ctx: TextContext, scale: float) -> list[TextRun]:
+    runs = []
+    for el in p:
+        tag = local(el)
+        if tag == "r":
+            t = el.find(A + "t")
+            text = t.text if t is not None and t.text else ""
+            if text:
+                runs.append(_run(text, el.find(A + "rPr"), level, ctx, scale))
+        elif tag == "fld":
+            t = el.find(A + "t")
+            text = t.text if t is not None and t.text else ""
+            if el.get("type") == "slidenum":
+                text = str(ctx.slide_number)
+            if text:
+                runs.append(_run(text, el.find(A + "rPr"), level, ctx, scale))
+        elif tag == "br":
+            runs.append(_run("\n", el.find(A + "rPr"), level, ctx, scale))
+    return runs
+
+
+def resolve_text(
+    tx_body: etree._Element, box: Box, lineage: Lineage, ctx: TextContext
+) -> TextItem | None:
+    """The shape's text as a ``TextItem``, or None when it has no visible text."""
+    body_pr = [b for el in (tx_body, *(a.find(_TXBODY) for a in lineage.ancestors))
+               if el is not None and (b := el.find(A + "bodyPr")) is not None]  # fmt: skip
+
+    def body_attr(name: str) -> str | None:
+        for b in body_pr:
+            if b.get(name) is not None:
+                return b.get(name)
+        return None
+
+    own = body_pr[0] if body_pr else None
+    autofit = own.find(A + "normAutofit") if own is not None else None
+    scale = fraction(autofit.get("fontScale"), 1.0) if autofit is not None else 1.0
+    spacing_cut = fraction(autofit.get("lnSpcReduction"), 0.0) if autofit is not None else 0.0
+
+    paragraphs: list[Paragraph] = []
+    numbering: dict[int, int] = {}
+    for p in tx_body.iterfind(A + "p"):
+        ppr = p.find(A + "pPr")
+        lvl = int(num(ppr.get("lvl") if ppr is not None else None, 0))
+        level = _Level(ppr, lineage, lvl)
+        runs = _runs(p, level, ctx, scale)
+        end = _run("", p.find(A + "endParaRPr"), level, ctx, scale)
+        numbering = {k: v for k, v in numbering.items() if k <= lvl}
+        kind = level.ppr_child(_BULLET_TAGS)
+        if kind is not None and local(kind) == "buAutoNum" and runs:
+            numbering[lvl] = numbering.get(lvl, 0) + 1
+        first = runs[0] if runs else None
+        size = first.size if first else end.size
+        line_mult, line_pts = _spacing(level.ppr_child(A + "lnSpc"), size)
+        before_mult, before_pts = _spacing(level.ppr_child(A + "spcBef"), size)
+        after_mult, after_pts = _spacing(level.ppr_child(A + "spcAft"), size)
+        paragraphs.append(
+            Paragraph(
+                runs=tuple(runs),
+                align=_ALIGN.get(level.ppr_attr("algn") or "l", "l"),
+                line_spacing=max(0.1, (line_mult if line_mult is not None else 1.0) - spacing_cut),
+                line_spacing_pt=line_pts,
+                space_before=_space(before_mult, before_pts, size),
+                space_after=_space(after_mult, after_pts, size),
+                margin_left=pt(level.ppr_attr("marL")),
+                indent=pt(level.ppr_attr("indent")),
+                bullet=_bullet(level, first, ctx, numbering.get(lvl, 1)),
+                empty_size=end.size,
+            )
+        )
+    if not any(p.runs for p in paragraphs):
+        return None
+    vert = body_attr("vert") or "horz"
+    if vert in ("vert", "eaVert", "vert270", "wordArtVertRtl"):
+        # Vertical text: lay out in the box turned a quarter, then rotate it back.
+        turn = 270 if vert == "vert270" else 90
+        box = Box(box.cx - box.h / 2, box.cy - box.w / 2, box.h, box.w, (box.rot + turn) % 360)
+    return TextItem(
+        box=box,
+        paragraphs=tuple(paragraphs),
+        insets=(
+            pt(body_attr("lIns"), 7.2),
+            pt(body_attr("tIns"), 3.6),
+            pt(body_attr("rIns"), 7.2),
+            pt(body_attr("bIns"), 3.6),
+        ),
+        anchor={"ctr": "ctr", "b": "b", "dist": "ctr", "just": "ctr"}.get(
+            body_attr("anchor") or "t", "t"
+        ),
+        wrap=body_attr("wrap") != "none",
+    )
+
+
+_TXBODY = "{http://schemas.openxmlformats.org/presentationml/2006/main}txBody"
