@@ -1,4 +1,5 @@
 import pytest
+
 from deckpipe.config import Settings, load_settings
 from deckpipe.errors import ConfigError
 

@@ -2,6 +2,7 @@
 
 import functions_framework
 from cloudevents.http import CloudEvent
+
 from deckpipe import runtime, web
 
 # Cold start: configuration, clients and the renderer are ready before the first event.

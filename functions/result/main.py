@@ -1,8 +1,9 @@
 """Cloud Function `result` (HTTP): a thin entry point over `deckpipe.web.result`."""
 
 import functions_framework
-from deckpipe import runtime, web
 from flask import Request, Response
+
+from deckpipe import runtime, web
 
 # Cold start: read and validate the configuration and build the clients once;
 # a broken configuration stops the instance here, not on the first request.

@@ -1,0 +1,99 @@
+"""`deckpipe dev`: the whole stack on fixed local ports, until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from deckpipe_emulators.stack import DEFAULT_PORTS, LocalStack, StackConfig, StackError
+
+_DEFAULTS = StackConfig()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `deckpipe dev`; each port defaults to $DECKPIPE_<SERVICE>_PORT, then the usual."""
+    for name, port in DEFAULT_PORTS.items():
+        variable = f"DECKPIPE_{name.upper()}_PORT"
+        parser.add_argument(
+            f"--{name}-port",
+            type=int,
+            # argparse converts a string default with `type`, so a bad variable is a usage error.
+            default=os.environ.get(variable, str(port)),
+            metavar="PORT",
+            help=f"port of {name} (default: ${variable} or {port})",
+        )
+    parser.add_argument("--project", default=_DEFAULTS.project, help="Google Cloud project id")
+    parser.add_argument("--bucket", default=_DEFAULTS.bucket, help="Cloud Storage bucket")
+    parser.add_argument("--topic", default=_DEFAULTS.topic, help="Pub/Sub topic for jobs")
+    parser.add_argument(
+        "--log-dir",
+        type=Path,
+        default=Path(".deckpipe/logs"),
+        help="one log file per emulator and function (default: .deckpipe/logs)",
+    )
+    # Tests run the command against throwaway functions.
+    parser.add_argument("--functions-dir", type=Path, default=None, help=argparse.SUPPRESS)
+
+
+def config_from_args(args: argparse.Namespace) -> StackConfig:
+    config = StackConfig(
+        project=args.project,
+        bucket=args.bucket,
+        topic=args.topic,
+        ports={name: getattr(args, f"{name}_port") for name in DEFAULT_PORTS},
+        log_dir=args.log_dir,
+    )
+    if args.functions_dir is not None:
+        config.functions_dir = args.functions_dir.resolve()
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the stack, print where everything is, and stop it all on SIGINT/SIGTERM."""
+    stack = LocalStack(config_from_args(args))
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stack.start()
+        _print_banner(stack)
+        while True:
+            time.sleep(1)
+            stack.check_alive()
+    except KeyboardInterrupt:
+        print("deckpipe dev: stopping", file=sys.stderr, flush=True)
+        return 0
+    except StackError as error:
+        print(f"deckpipe dev: {error}", file=sys.stderr, flush=True)
+        return 2
+    finally:
+        # A second Ctrl-C must not cut the shutdown short and leave emulators running.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM and SIGINT both unwind through the same path as Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def _print_banner(stack: LocalStack) -> None:
+    urls = stack.urls
+    width = max(map(len, urls))
+    lines = ["deckpipe dev: the local stack is up", ""]
+    lines += [f"  {name:<{width}}  {url}" for name, url in urls.items()]
+    lines += [
+        "",
+        f"  logs: {stack.log_dir.resolve() if stack.log_dir else None}",
+        "",
+        "  try:",
+        f"    curl -F file=@deck.pptx {urls['upload']}/",
+        "",
+        "  Ctrl-C stops everything.",
+    ]
+    print("\n".join(lines), flush=True)
