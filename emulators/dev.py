@@ -55,7 +55,8 @@ def config_from_args(args: argparse.Namespace) -> StackConfig:
 def run(args: argparse.Namespace) -> int:
     """Start the stack, print where everything is, and stop it all on SIGINT/SIGTERM."""
     stack = LocalStack(config_from_args(args))
-    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    interrupt = _Interrupt()
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         stack.start()
         _print_banner(stack)
@@ -69,17 +70,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"deckpipe dev: {error}", file=sys.stderr, flush=True)
         return 2
     finally:
-        # A second Ctrl-C must not cut the shutdown short and leave emulators running.
-        for sig in previous:
-            signal.signal(sig, signal.SIG_IGN)
+        interrupt.stopping = True  # later signals are absorbed until everything is down
         stack.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM and SIGINT both unwind through the same path as Ctrl-C."""
-    raise KeyboardInterrupt
+class _Interrupt:
+    """SIGTERM and SIGINT both unwind through the same path as Ctrl-C, once.
+
+    A second signal (Ctrl-C twice, or make passing its own signal on) must not
+    cut the shutdown short and leave emulators running. The handler stays
+    installed and absorbs it: swapping in SIG_IGN while a signal is pending
+    makes CPython print a "race condition" traceback.
+    """
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise KeyboardInterrupt
 
 
 def _print_banner(stack: LocalStack) -> None:

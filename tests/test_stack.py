@@ -288,6 +288,7 @@ def test_dev_command_prints_urls_and_stops_on_sigterm(functions_dir: Path, tmp_p
         assert len(groups) == len(DEFAULT_PORTS)
         assert http_get_json(f"http://127.0.0.1:{ports['result']}/healthz") == {"ok": True}
         dev.send_signal(signal.SIGTERM)
+        dev.send_signal(signal.SIGINT)  # a second signal (Ctrl-C twice, make passing it on)
         assert dev.wait(timeout=30) == 0
     finally:
         if dev.poll() is None:
