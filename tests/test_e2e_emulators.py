@@ -348,6 +348,13 @@ def test_raw_body_upload_and_idempotency_key_over_http(stack, corpus):
     assert other.status_code == 409
     assert wait_for(stack, first.json()["job_id"])["state"] == "done"
     assert status_of(stack, first.json()["job_id"])["filename"] == "raw.pptx"
+    # A body of unknown length (chunked transfer encoding) streams the same way.
+    chunked = requests.post(
+        stack.urls["upload"], data=(deck[i : i + 4096] for i in range(0, len(deck), 4096)),
+        headers={"Content-Type": PPTX_TYPE}, timeout=30,
+    )
+    assert chunked.status_code == 202, chunked.text
+    assert wait_for(stack, chunked.json()["job_id"])["result"]["pages"] == 3
 
 
 def test_status_and_result_error_paths_over_http(stack, corpus, rt):
