@@ -1,4 +1,13 @@
-"""The ``deckpipe`` command: convert a deck locally, or run the local stack."""
+"""The ``deckpipe`` command: convert a deck or a folder of decks locally, or
+run the local stack.
+
+    deckpipe convert DECK.pptx [-o OUT.pdf] [--slides 1-3,7] [--notes] [--hidden]
+                     [--report REPORT.json] [--json] [-q]
+    deckpipe convert FOLDER -o OUTDIR [same options]
+
+Exit status: 0 when everything converted, 1 when a deck could not be
+converted, 2 for a usage error (no such file, a bad ``--slides``).
+"""
 
 from __future__ import annotations
 
@@ -6,51 +15,223 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import DeckError
 
+DECK_SUFFIXES = (".pptx", ".pptm", ".ppsx", ".potx", ".potm")
+BAR_WIDTH = 30
 
-def _convert(args: argparse.Namespace) -> int:
-    from .render import RenderOptions, render_deck
 
-    source = Path(args.deck)
-    target = Path(args.output) if args.output else source.with_suffix(".pdf")
-    if not source.is_file():
-        print(f"deckpipe: {source}: no such file", file=sys.stderr)
-        return 2
+@dataclass
+class Outcome:
+    """One deck's conversion: its report, or why it failed."""
+
+    deck: Path
+    output: Path
+    seconds: float
+    report: dict[str, Any] | None = None
+    error: dict[str, str] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"deck": str(self.deck), "output": str(self.output),
+                                "seconds": round(self.seconds, 3)}
+        if self.error is not None:
+            data["error"] = self.error
+        if self.report is not None:
+            data.update(self.report)
+        return data
+
+
+@dataclass
+class Tally:
+    """Folder-mode totals for the closing summary."""
+
+    converted: int = 0
+    pages: int = 0
+    failed: Counter = field(default_factory=Counter)
+    slowest: Outcome | None = None
+
+    def add(self, outcome: Outcome) -> None:
+        if outcome.error is not None:
+            self.failed[outcome.error["code"]] += 1
+        else:
+            self.converted += 1
+            self.pages += int((outcome.report or {}).get("pages", 0))
+        if self.slowest is None or outcome.seconds > self.slowest.seconds:
+            self.slowest = outcome
+
+
+def _options(args: argparse.Namespace) -> Any:
+    from .render import RenderOptions
+
+    return RenderOptions(include_hidden=args.hidden, slides=args.slides, notes=args.notes)
+
+
+def convert_one(source: Path, target: Path, options: Any, progress: Any = None) -> Outcome:
+    """Render one deck to ``target`` via a ``.part`` file, so a failure leaves nothing.
+
+    ``DeckError`` (the deck's fault) and ``ValueError`` (a bad slide range)
+    become the outcome's error; anything else is a bug and propagates.
+    """
+    from .render import render_deck
+
     started = time.perf_counter()
     partial = target.with_name(target.name + ".part")
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         with source.open("rb") as deck, partial.open("wb") as pdf:
-            report = render_deck(
-                deck,
-                pdf,
-                options=RenderOptions(include_hidden=args.include_hidden),
-                progress=None if args.quiet else _print_progress,
-            )
-    except DeckError as exc:
+            report = render_deck(deck, pdf, options=options, progress=progress)
+    except (DeckError, ValueError) as exc:
         partial.unlink(missing_ok=True)
-        print(f"\ndeckpipe: cannot convert {source}: {exc.message} ({exc.code})", file=sys.stderr)
-        return 1
+        error = (
+            exc.as_dict()
+            if isinstance(exc, DeckError)
+            else {"code": "bad_slide_range", "message": str(exc)}
+        )
+        return Outcome(source, target, time.perf_counter() - started, error=error)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     partial.replace(target)
-    elapsed = time.perf_counter() - started
+    return Outcome(source, target, time.perf_counter() - started, report=report.as_dict())
+
+
+def _convert(args: argparse.Namespace) -> int:
+    source = Path(args.deck)
+    if source.is_dir():
+        return _convert_folder(args, source)
+    if not source.is_file():
+        print(f"deckpipe: {source}: no such file", file=sys.stderr)
+        return 2
+    target = Path(args.output) if args.output else source.with_suffix(".pdf")
+    if target.is_dir():
+        target = target / (source.stem + ".pdf")
+    outcome = convert_one(
+        source, target, _options(args), progress=None if args.quiet else _print_progress
+    )
+    if args.report:
+        _write_json(Path(args.report), outcome.as_dict())
+    if outcome.error is not None:
+        error = outcome.error
+        print(f"\ndeckpipe: cannot convert {source}: {error['message']} ({error['code']})",
+              file=sys.stderr)
+        return 2 if error["code"] == "bad_slide_range" else 1
+    report = outcome.report or {}
     if args.json:
-        print(json.dumps({"output": str(target), "seconds": round(elapsed, 3),
-                          **report.as_dict()}))
+        print(json.dumps(outcome.as_dict()))
     else:
-        print(f"\n{target}: {report.pages} page(s) in {elapsed:.2f} s", file=sys.stderr)
-        for warning in report.warnings:
-            where = f"slide {warning.slide}: " if warning.slide else ""
-            print(f"  warning: {where}{warning.message} ({warning.code})", file=sys.stderr)
+        print(f"\n{target}: {report['pages']} page(s) in {outcome.seconds:.2f} s", file=sys.stderr)
+        for warning in report.get("warnings", ()):
+            where = f"slide {warning['slide']}: " if warning.get("slide") else ""
+            print(f"  warning: {where}{warning['message']} ({warning['code']})", file=sys.stderr)
     return 0
+
+
+def find_decks(folder: Path) -> list[Path]:
+    """Every deck under ``folder`` (recursively), in a stable order."""
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.suffix.lower() in DECK_SUFFIXES and p.is_file() and not p.name.startswith("~$")
+    )
+
+
+def output_paths(decks: list[Path], folder: Path, outdir: Path) -> list[Path]:
+    """Mirror the folder tree; ``deck.pptm`` next to ``deck.pptx`` becomes ``deck.pptm.pdf``."""
+    taken: set[Path] = set()
+    paths = []
+    for deck in decks:
+        rel = deck.relative_to(folder)
+        target = outdir / rel.with_suffix(".pdf")
+        if target in taken or (deck.suffix.lower() != ".pptx" and _has_pptx_twin(deck)):
+            target = outdir / rel.parent / (deck.name + ".pdf")
+        taken.add(target)
+        paths.append(target)
+    return paths
+
+
+def _has_pptx_twin(deck: Path) -> bool:
+    return any(deck.with_suffix(s).is_file() for s in (".pptx", ".PPTX"))
+
+
+def _convert_folder(args: argparse.Namespace, folder: Path) -> int:
+    outdir = Path(args.output) if args.output else folder
+    decks = find_decks(folder)
+    if not decks:
+        print(f"deckpipe: {folder}: no decks found ({', '.join(DECK_SUFFIXES)})", file=sys.stderr)
+        return 2
+    options = _options(args)
+    tally, outcomes = Tally(), []
+    started = time.perf_counter()
+    for n, (deck, target) in enumerate(zip(decks, output_paths(decks, folder, outdir),
+                                           strict=True)):
+        if not args.quiet:
+            _print_bar(n, len(decks), deck.name)
+        outcome = convert_one(deck, target, options)
+        tally.add(outcome)
+        outcomes.append(outcome)
+    elapsed = time.perf_counter() - started
+    if not args.quiet:
+        _print_bar(len(decks), len(decks), "")
+        print(file=sys.stderr)
+    summary = _summary(tally, elapsed)
+    if args.report:
+        _write_json(Path(args.report), {"summary": summary,
+                                        "decks": [o.as_dict() for o in outcomes]})
+    if args.json:
+        print(json.dumps({"summary": summary, "decks": [o.as_dict() for o in outcomes]}))
+    for outcome in outcomes:
+        if outcome.error is not None:
+            print(f"failed: {outcome.deck}: {outcome.error['message']} "
+                  f"({outcome.error['code']})", file=sys.stderr)
+    _print_summary(summary)
+    return 1 if tally.failed else 0
+
+
+def _summary(tally: Tally, elapsed: float) -> dict[str, Any]:
+    slowest = tally.slowest
+    return {
+        "converted": tally.converted,
+        "failed": sum(tally.failed.values()),
+        "failed_by_code": dict(sorted(tally.failed.items())),
+        "pages": tally.pages,
+        "seconds": round(elapsed, 2),
+        "slowest": None if slowest is None else {"deck": str(slowest.deck),
+                                                 "seconds": round(slowest.seconds, 2)},
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    failed = summary["failed"]
+    codes = ", ".join(f"{code}: {n}" for code, n in summary["failed_by_code"].items())
+    lines = [
+        f"converted {summary['converted']} deck(s), {summary['pages']} page(s) "
+        f"in {summary['seconds']:.1f} s",
+        f"failed {failed}" + (f" ({codes})" if codes else ""),
+    ]
+    if summary["slowest"]:
+        lines.append(f"slowest: {summary['slowest']['deck']} "
+                     f"({summary['slowest']['seconds']:.2f} s)")
+    print("\n".join(lines), file=sys.stderr)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def _print_progress(done: int, total: int) -> None:
     print(f"\rrendering slide {done} of {total}", end="", file=sys.stderr, flush=True)
+
+
+def _print_bar(done: int, total: int, name: str) -> None:
+    filled = BAR_WIDTH * done // max(total, 1)
+    bar = "#" * filled + "." * (BAR_WIDTH - filled)
+    label = name if len(name) <= 40 else name[:37] + "..."
+    print(f"\r[{bar}] {done}/{total} {label:<40}", end="", file=sys.stderr, flush=True)
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -60,13 +241,25 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="deckpipe", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="deckpipe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    convert = commands.add_parser("convert", help="convert one deck to PDF")
-    convert.add_argument("deck", help="the .pptx file")
-    convert.add_argument("-o", "--output", help="the PDF to write (default: DECK.pdf)")
-    convert.add_argument("--include-hidden", action="store_true", help="render hidden slides")
+    convert = commands.add_parser("convert", help="convert a deck, or a folder of decks, to PDF")
+    convert.add_argument("deck", help="a .pptx/.pptm/.ppsx/.potx/.potm file, or a folder of them")
+    convert.add_argument(
+        "-o", "--output",
+        help="the PDF to write (default: DECK.pdf); for a folder, the output folder",
+    )
+    convert.add_argument("--slides", metavar="RANGE",
+                         help="slides to render by number, e.g. 1-3,7 (default: all)")
+    convert.add_argument("--notes", action="store_true",
+                         help="render notes pages (slide above, notes below)")
+    convert.add_argument("--hidden", "--include-hidden", dest="hidden", action="store_true",
+                         help="render hidden slides too")
+    convert.add_argument("--report", metavar="REPORT.json",
+                         help="write the rendering report as JSON to this file")
     convert.add_argument("--json", action="store_true", help="print the report as JSON")
     convert.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     convert.set_defaults(run=_convert)

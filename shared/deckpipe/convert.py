@@ -180,7 +180,8 @@ def _convert(rt: Runtime, job: Job, token: str, render: Renderer) -> str:
         pdf.seek(0)
         _store_result(rt, job.result_object, pdf)
     duration = time.monotonic() - started
-    warnings = tuple(w for w in report.as_dict().get("warnings", ()))
+    details = report.as_dict()
+    warnings = tuple(w for w in details.get("warnings", ()))
     done = rt.jobs.transact(
         job.job_id,
         lambda j: jobs.complete(
@@ -191,6 +192,7 @@ def _convert(rt: Runtime, job: Job, token: str, render: Renderer) -> str:
             result_bytes=size,
             duration_seconds=duration,
             warnings=warnings,
+            report=dict(details.get("summary") or {}),
         ),
     )
     if not done:

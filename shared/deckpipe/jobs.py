@@ -77,6 +77,7 @@ class Job:
     result_bytes: int | None = None
     duration_seconds: float | None = None
     warnings: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    report: dict[str, Any] = field(default_factory=dict)  # the render report's summary
 
     def replace(self, **changes: Any) -> Job:
         return dataclasses.replace(self, **changes)
@@ -198,6 +199,7 @@ def complete(
     result_bytes: int,
     duration_seconds: float,
     warnings: tuple[dict[str, Any], ...],
+    report: dict[str, Any] | None = None,
 ) -> tuple[Job | None, bool]:
     """``processing -> done``, only for the lease holder: exactly one transition wins."""
     if not _holds(job, token):
@@ -213,6 +215,7 @@ def complete(
             result_bytes=result_bytes,
             duration_seconds=round(duration_seconds, 3),
             warnings=warnings,
+            report=dict(report or {}),
             error=None,
         ),
         True,

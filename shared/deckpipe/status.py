@@ -27,6 +27,7 @@ def describe(rt: Runtime, job: Job) -> dict[str, Any]:
             "bytes": job.result_bytes,
             "duration_seconds": job.duration_seconds,
             "warnings": list(job.warnings),
+            "report": dict(job.report),
         }
         if done
         else None,

@@ -1,13 +1,20 @@
 """``render_deck``: the one entry point the rest of deckpipe calls.
 
 It owns the policy (which slides, what to do with no or only hidden slides,
-which errors are the deck's fault) and wires the two rooms together: the
-resolver turns each slide into a ``Page``, the painter draws it.
+which errors are the deck's fault, slide pages or notes pages, the PDF's
+outline and metadata) and wires the two rooms together: the resolver turns
+each slide into a ``Page``, the painter draws it.
+
+Output is byte-identical for identical input and options: the canvas runs in
+reportlab's invariant mode (fixed dates and document id) and nothing here
+depends on time, hash order or the environment.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -17,6 +24,7 @@ from pptx.slide import Slide
 from reportlab.pdfgen.canvas import Canvas
 
 from ..errors import DeckError
+from . import notes as notes_pages
 from .model import Page, RenderWarning
 from .package import open_deck
 from .paint import Painter
@@ -24,13 +32,21 @@ from .resolve import DeckResolver, Limits
 from .xml import flag
 
 PDF_CREATOR = "deckpipe"
+MAX_TITLE = 200  # characters of a slide title kept for its bookmark
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """Knobs and resource bounds for one rendering."""
+    """Knobs and resource bounds for one rendering.
+
+    ``slides`` picks slides by 1-based number over all slides, hidden ones
+    included ("1-3,7"); hidden slides among them are still left out unless
+    ``include_hidden``. ``notes`` renders notes pages instead of slide pages.
+    """
 
     include_hidden: bool = False
+    slides: str | None = None
+    notes: bool = False
     max_shapes: int = 100_000
     max_image_pixels: int = 50_000_000
     max_uncompressed_bytes: int = 1 << 30
@@ -38,13 +54,31 @@ class RenderOptions:
 
 @dataclass
 class RenderReport:
-    """What was rendered: page count, which slides (1-based), and warnings."""
+    """What was rendered: page count, which slides (1-based), and warnings.
+
+    ``fonts_substituted`` maps a typeface the deck asks for to the font drawn
+    in its place; the font machinery fills it (it also emits
+    ``font_substituted`` warnings).
+    """
 
     pages: int
     slides: int
     rendered: list[int] = field(default_factory=list)
     all_hidden: bool = False
     warnings: list[RenderWarning] = field(default_factory=list)
+    fonts_substituted: dict[str, str] = field(default_factory=dict)
+    notes: bool = False
+
+    def summary(self) -> dict[str, object]:
+        """A compact account of fidelity: what a user reads before the warnings."""
+        counts = Counter(w.code for w in self.warnings)
+        return {
+            "slides_rendered": len(self.rendered),
+            "all_hidden": self.all_hidden,
+            "notes_pages": self.notes,
+            "fonts_substituted": dict(sorted(self.fonts_substituted.items())),
+            "warning_counts": dict(sorted(counts.items())),
+        }
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -52,25 +86,109 @@ class RenderReport:
             "slides": self.slides,
             "rendered": list(self.rendered),
             "all_hidden": self.all_hidden,
+            "summary": self.summary(),
             "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
+_RANGE_PART = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+
+
+def parse_slide_range(spec: str, count: int) -> list[int]:
+    """0-based slide indices, in deck order, for a spec like ``"1-3,7"``.
+
+    Raises ``ValueError`` saying what is wrong with a malformed spec, a
+    reversed range or a number outside 1..count.
+    """
+    chosen: set[int] = set()
+    parts = spec.split(",")
+    if not spec.strip():
+        raise ValueError("The slide range is empty; use numbers like '1-3,7'.")
+    for part in parts:
+        m = _RANGE_PART.match(part)
+        if not m:
+            raise ValueError(
+                f"Bad slide range {spec!r}: {part.strip()!r} is not a number or a range "
+                "like '2-5'."
+            )
+        first = int(m.group(1))
+        last = int(m.group(2)) if m.group(2) else first
+        if first > last:
+            raise ValueError(f"Bad slide range {spec!r}: {first}-{last} runs backwards.")
+        if first < 1 or last > count:
+            raise ValueError(
+                f"Bad slide range {spec!r}: the deck has {count} slide(s), "
+                f"numbered 1 to {count}."
+                if count
+                else f"Bad slide range {spec!r}: the deck has no slides."
+            )
+        chosen.update(range(first - 1, last))
+    return sorted(chosen)
+
+
+def _choose(
+    slides: list[Slide], options: RenderOptions, report: RenderReport
+) -> list[int]:
+    """Apply the slide range and the hidden-slide policy; warns in ``report``."""
+    picked = (
+        parse_slide_range(options.slides, len(slides))
+        if options.slides is not None
+        else list(range(len(slides)))
+    )
+    hidden = [not flag(s.element.get("show"), True) for s in slides]
+    chosen = [i for i in picked if options.include_hidden or not hidden[i]]
+    if picked and not chosen:
+        chosen = picked
+        if len(picked) == len(slides):
+            report.all_hidden = True
+            report.warnings.append(
+                RenderWarning("all_slides_hidden", "Every slide is hidden; all were rendered.")
+            )
+        else:
+            report.warnings.append(
+                RenderWarning(
+                    "selected_slides_hidden",
+                    "Every selected slide is hidden; they were rendered anyway.",
+                )
+            )
+    return chosen
+
+
 def _core_metadata(prs: Presentation, canvas: Canvas) -> None:
-    """Copy title/author/subject from the deck; a bad core.xml only loses metadata."""
+    """Copy title/author/subject/keywords; a bad core.xml only loses metadata."""
     canvas.setCreator(PDF_CREATOR)
     canvas.setProducer(PDF_CREATOR)
     try:
         props = prs.core_properties
-        title, author, subject = props.title, props.author, props.subject
+        values = (props.title, props.author, props.subject, props.keywords)
     except Exception:
         return
+    title, author, subject, keywords = (_clean(v) for v in values)
     if title:
         canvas.setTitle(title)
     if author:
         canvas.setAuthor(author)
     if subject:
         canvas.setSubject(subject)
+    if keywords:
+        canvas.setKeywords(keywords)
+
+
+def _clean(value: object) -> str:
+    """One line of text: whitespace (incl. PowerPoint's vertical tab) collapsed."""
+    return " ".join(str(value or "").replace("\v", " ").split())
+
+
+def slide_title(slide: Slide, number: int) -> str:
+    """The title placeholder's text, else ``"Slide N"``: the slide's bookmark."""
+    try:
+        shape = slide.shapes.title
+        text = _clean(shape.text_frame.text) if shape is not None and shape.has_text_frame else ""
+    except Exception:
+        text = ""
+    if len(text) > MAX_TITLE:
+        text = text[: MAX_TITLE - 1].rstrip() + "\u2026"
+    return text or f"Slide {number}"
 
 
 def render_deck(
@@ -80,12 +198,12 @@ def render_deck(
     progress: Callable[[int, int], None] | None = None,
     options: RenderOptions | None = None,
 ) -> RenderReport:
-    """Render a deck to PDF on ``out``: one page per visible slide, in order.
+    """Render a deck to PDF on ``out``: one page per chosen slide, in order.
 
-    Raises ``DeckError`` when the deck cannot be read or exceeds a bound;
-    problems confined to a shape or a slide become warnings in the report.
-    Pictures over ``max_image_pixels`` are skipped with a ``picture_too_large``
-    warning rather than failing the deck.
+    Raises ``DeckError`` when the deck cannot be read or exceeds a bound, and
+    ``ValueError`` for a bad ``options.slides``; problems confined to a shape or
+    a slide become warnings in the report. Pictures over ``max_image_pixels``
+    are skipped with a ``picture_too_large`` warning rather than failing the deck.
     """
     options = options or RenderOptions()
     prs = open_deck(source, options.max_uncompressed_bytes)
@@ -93,21 +211,16 @@ def render_deck(
         slides = list(prs.slides)
     except Exception as exc:
         raise DeckError(f"The deck's slide list cannot be read ({exc}).") from exc
+    report = RenderReport(pages=0, slides=len(slides), notes=options.notes)
+    chosen = _choose(slides, options, report)
     resolver = DeckResolver(prs, Limits(options.max_shapes, options.max_image_pixels))
-    report = RenderReport(pages=0, slides=len(slides))
 
-    hidden = [not flag(s.element.get("show"), True) for s in slides]
-    chosen = [i for i, h in enumerate(hidden) if options.include_hidden or not h]
-    if slides and not chosen:
-        chosen = list(range(len(slides)))
-        report.all_hidden = True
-        report.warnings.append(
-            RenderWarning("all_slides_hidden", "Every slide is hidden; all were rendered.")
-        )
-
-    canvas = Canvas(out, pagesize=(resolver.width, resolver.height), invariant=1)
+    canvas = notes_pages.FramingCanvas(
+        out, pagesize=(resolver.width, resolver.height), invariant=1
+    )
     _core_metadata(prs, canvas)
     painter = Painter(canvas)
+    notes_size = notes_pages.notes_page_size(prs) if options.notes else None
     total = len(chosen)
     if progress:
         progress(0, total)
@@ -118,16 +231,56 @@ def render_deck(
         report.pages = 1
     for done, index in enumerate(chosen, start=1):
         number = index + 1
-        page, warnings = _resolve(resolver, slides[index], number)
-        problems = painter.paint(page)
+        slide = slides[index]
+        page, warnings = _resolve(resolver, slide, number)
+        _bookmark(canvas, slide, number)
+        if notes_size is not None:
+            problems = _paint_notes(canvas, painter, slide, page, notes_size, warnings, number)
+        else:
+            problems = painter.paint(page)
         report.warnings += warnings
         report.warnings += [RenderWarning(p.code, p.message, number) for p in problems]
         report.rendered.append(number)
         report.pages += 1
         if progress:
             progress(done, total)
+    if report.rendered:
+        canvas.showOutline()
     canvas.save()
     return report
+
+
+def _bookmark(canvas: Canvas, slide: Slide, number: int) -> None:
+    """One outline entry per page, named by the slide's title."""
+    key = f"slide{number}"
+    canvas.bookmarkPage(key)
+    canvas.addOutlineEntry(slide_title(slide, number), key, level=0, closed=True)
+
+
+def _paint_notes(
+    canvas: notes_pages.FramingCanvas,
+    painter: Painter,
+    slide: Slide,
+    page: Page,
+    size: tuple[float, float],
+    warnings: list[RenderWarning],
+    number: int,
+) -> list[RenderWarning]:
+    """A notes page; unreadable notes cost the notes text, not the page."""
+    try:
+        layout = notes_pages.notes_layout(slide, size)
+        paragraphs = notes_pages.notes_paragraphs(slide)
+    except Exception as exc:
+        warnings.append(
+            RenderWarning(
+                "notes_unreadable",
+                f"The notes of slide {number} could not be read: {type(exc).__name__}: {exc}",
+                number,
+            )
+        )
+        layout = notes_pages.default_layout(size)
+        paragraphs = ()
+    return notes_pages.paint_notes_page(canvas, painter, page, layout, paragraphs)
 
 
 def _resolve(resolver: DeckResolver, slide: Slide, number: int) -> tuple[Page, list[RenderWarning]]:

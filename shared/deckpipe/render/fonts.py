@@ -1,17 +1,117 @@
-"""Font choice: the one place that maps a deck's typeface to a PDF font.
+"""Font choice: the one place that maps a deck's typeface to an embedded font.
 
-This first version uses only the PDF standard 14 fonts (no embedding), so a
-typeface is reduced to a family class (sans, serif, mono) and a bold/italic
-variant, and text is limited to what WinAnsi (cp1252) encodes. Embedding
-TrueType fonts later means replacing ``pdf_font``, ``encodable`` and
-``text_width`` here and nothing else.
+The renderer ships its own TrueType files (``fontfiles/``, see its README):
+metric-compatible stand-ins for the Office core fonts (Carlito for Calibri,
+Caladea for Cambria, Liberation for Arial/Times New Roman/Courier New),
+DejaVu Sans for symbols and scripts the others lack, and Droid Sans Fallback
+for CJK. reportlab embeds only the glyphs used (subsetting), so a deck's PDF
+stays small.
+
+A typeface is looked up in ``TYPEFACES``; an unknown one falls back to a
+generic family by its class (sans, serif, mono). Text is then split into
+pieces per font, character by character: the mapped font, DejaVu Sans, then
+the CJK font, whichever first has the glyph. Fonts are registered lazily and
+cached for the life of the process (the CJK font, 3 MB, only when a CJK
+character appears); ``preload`` registers the common ones at cold start.
 """
 
 from __future__ import annotations
 
+import struct
+import threading
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFile
+
+FONT_DIR = Path(__file__).with_name("fontfiles")
+
+# family -> files for (regular, bold, italic, bold italic)
+FAMILIES: dict[str, tuple[str, str, str, str]] = {
+    "Carlito": ("Carlito-Regular", "Carlito-Bold", "Carlito-Italic", "Carlito-BoldItalic"),
+    "Caladea": ("Caladea-Regular", "Caladea-Bold", "Caladea-Italic", "Caladea-BoldItalic"),
+    "Liberation Sans": ("LiberationSans-Regular", "LiberationSans-Bold",
+                        "LiberationSans-Italic", "LiberationSans-BoldItalic"),
+    "Liberation Serif": ("LiberationSerif-Regular", "LiberationSerif-Bold",
+                         "LiberationSerif-Italic", "LiberationSerif-BoldItalic"),
+    "Liberation Mono": ("LiberationMono-Regular", "LiberationMono-Bold",
+                        "LiberationMono-Italic", "LiberationMono-BoldItalic"),
+    # DejaVu core has no italics; the upright face stands in.
+    "DejaVu Sans": ("DejaVuSans", "DejaVuSans-Bold", "DejaVuSans", "DejaVuSans-Bold"),
+    "Droid Sans Fallback": ("DroidSansFallback",) * 4,
+}  # fmt: skip
+FALLBACK_FAMILY = "DejaVu Sans"
+CJK_FAMILY = "Droid Sans Fallback"
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """How a typeface is drawn: ``family``, a horizontal scale (condensed
+    faces), and whether the family is metric-compatible (same advance widths,
+    so line breaks match; substitutions that are not are reported)."""
+
+    family: str
+    scale: float = 1.0
+    exact: bool = False
+
+
+_SANS, _SERIF, _MONO = "Liberation Sans", "Liberation Serif", "Liberation Mono"
+_WIDE_SANS = "DejaVu Sans"  # DejaVu (ex Bitstream Vera) is as wide as Verdana/Tahoma
+# Lower-case typeface -> mapping. Metric-compatible pairs are exact; the rest
+# are the closest shipped family by width (chosen on advance widths of the
+# Latin alphabet, not looks).
+TYPEFACES: dict[str, Mapping] = {
+    "calibri": Mapping("Carlito", exact=True),
+    "calibri light": Mapping("Carlito", exact=True),  # same widths, lighter strokes
+    "carlito": Mapping("Carlito", exact=True),
+    "cambria": Mapping("Caladea", exact=True),
+    "cambria math": Mapping("Caladea", exact=True),
+    "caladea": Mapping("Caladea", exact=True),
+    "arial": Mapping(_SANS, exact=True),
+    "helvetica": Mapping(_SANS, exact=True),
+    "helvetica neue": Mapping(_SANS),
+    "liberation sans": Mapping(_SANS, exact=True),
+    "arimo": Mapping(_SANS, exact=True),
+    "arial unicode ms": Mapping(_SANS),
+    "arial black": Mapping(_SANS, 1.1),
+    "arial narrow": Mapping(_SANS, 0.82),  # Arial Narrow is Arial at 82% width
+    "liberation sans narrow": Mapping(_SANS, 0.82),
+    "segoe ui": Mapping(_SANS),
+    "segoe ui light": Mapping(_SANS),
+    "segoe ui semibold": Mapping(_SANS),
+    "aptos": Mapping(_SANS),
+    "aptos display": Mapping(_SANS),
+    "franklin gothic book": Mapping(_SANS),
+    "franklin gothic medium": Mapping(_SANS),
+    "gill sans mt": Mapping(_SANS),
+    "century gothic": Mapping(_WIDE_SANS),
+    "tahoma": Mapping(_WIDE_SANS),
+    "verdana": Mapping(_WIDE_SANS),
+    "dejavu sans": Mapping(_WIDE_SANS, exact=True),
+    "bitstream vera sans": Mapping(_WIDE_SANS, exact=True),
+    "lucida sans unicode": Mapping(_WIDE_SANS),
+    "lucida grande": Mapping(_WIDE_SANS),
+    "trebuchet ms": Mapping(_SANS),
+    "times new roman": Mapping(_SERIF, exact=True),
+    "times": Mapping(_SERIF, exact=True),
+    "liberation serif": Mapping(_SERIF, exact=True),
+    "tinos": Mapping(_SERIF, exact=True),
+    "georgia": Mapping(_SERIF),
+    "garamond": Mapping(_SERIF),
+    "book antiqua": Mapping(_SERIF),
+    "palatino linotype": Mapping(_SERIF),
+    "palatino": Mapping(_SERIF),
+    "courier new": Mapping(_MONO, exact=True),
+    "courier": Mapping(_MONO, exact=True),
+    "liberation mono": Mapping(_MONO, exact=True),
+    "cousine": Mapping(_MONO, exact=True),
+    "consolas": Mapping(_MONO),
+    "lucida console": Mapping(_MONO),
+}
+GENERIC = {"sans": _SANS, "serif": _SERIF, "mono": _MONO}
 
 _SERIF_HINTS = (
     "times", "cambria", "georgia", "garamond", "serif", "book antiqua", "palatino",
@@ -21,24 +121,8 @@ _SERIF_HINTS = (
 _MONO_HINTS = ("courier", "consolas", "mono", "lucida console", "menlo", "code")
 _SANS_SERIF_OVERRIDES = ("sans",)  # "DejaVu Sans", "Noto Sans Serif"? sans wins
 
-_VARIANTS = {
-    "sans": ("Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Helvetica-BoldOblique"),
-    "serif": ("Times-Roman", "Times-Bold", "Times-Italic", "Times-BoldItalic"),
-    "mono": ("Courier", "Courier-Bold", "Courier-Oblique", "Courier-BoldOblique"),
-}
-SYMBOL_TYPEFACES = ("wingdings", "webdings", "symbol", "marlett", "zapf")
-
-# Characters outside cp1252 that have an obvious stand-in.
-_STAND_INS = str.maketrans(
-    {
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2212": "-",
-        "\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2009": " ", "\u200a": " ",
-        "\u202f": " ", "\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": "",
-        "\u25cf": "\u2022", "\u25aa": "\u2022", "\u25a0": "\u2022", "\u2219": "\u2022",
-        "\u2023": "\u2022", "\u25e6": "o", "\u2192": "->", "\u2713": "v", "\u2714": "v",
-        "\t": "    ",
-    }
-)  # fmt: skip
+# Invisible formatting characters that no font needs to draw.
+_INVISIBLE = str.maketrans({c: None for c in "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\xad"})
 
 
 @lru_cache(maxsize=256)
@@ -54,9 +138,82 @@ def family_class(typeface: str) -> str:
     return "sans"
 
 
-def pdf_font(typeface: str, bold: bool, italic: bool) -> str:
-    """The PDF font name that draws ``typeface`` in this variant."""
-    regular, b, i, bi = _VARIANTS[family_class(typeface)]
+@lru_cache(maxsize=512)
+def mapping(typeface: str) -> Mapping:
+    """The family that draws ``typeface`` (by table, else by generic class)."""
+    name = typeface.strip().lower()
+    found = TYPEFACES.get(name)
+    if found is not None:
+        return found
+    return Mapping(GENERIC[family_class(name)])
+
+
+def substitution_note(typeface: str) -> str | None:
+    """A sentence for the fidelity report when ``typeface`` is not drawn with a
+    metric-compatible font; None when it is."""
+    if not typeface:
+        return None
+    m = mapping(typeface)
+    if m.exact:
+        return None
+    how = "by a table of similar fonts" if typeface.lower() in TYPEFACES else "by its class"
+    return f"Typeface '{typeface}' is not available; it is drawn with {m.family} ({how})."
+
+
+@dataclass(frozen=True)
+class Face:
+    """A registered font: its PDF name and vertical metrics in em fractions."""
+
+    name: str
+    ascent: float
+    descent: float  # positive, below the baseline
+    gap: float  # line gap (external leading)
+    chars: frozenset[int]
+
+    def has(self, ch: str) -> bool:
+        return ord(ch) in self.chars
+
+
+_faces: dict[str, Face] = {}
+_lock = threading.Lock()
+
+
+def _vertical_metrics(ttf: TTFontFile) -> tuple[float, float, float]:
+    """(ascent, descent, line gap) in em, as LibreOffice reads them: ``hhea``,
+    or the OS/2 typographic values when the font sets USE_TYPO_METRICS."""
+    upem = struct.unpack(">H", ttf.get_table("head")[18:20])[0]
+    asc, desc, gap = struct.unpack(">hhh", ttf.get_table("hhea")[4:10])
+    os2 = ttf.get_table("OS/2")
+    if len(os2) >= 78:
+        (fs_selection,) = struct.unpack(">H", os2[62:64])
+        t_asc, t_desc, t_gap = struct.unpack(">hhh", os2[68:74])
+        if fs_selection & 0x80 and (t_asc or t_desc):
+            asc, desc, gap = t_asc, t_desc, t_gap
+        elif not (asc or desc):
+            win_asc, win_desc = struct.unpack(">HH", os2[74:78])
+            asc, desc, gap = win_asc, -win_desc, 0
+    return asc / upem, -desc / upem, max(gap, 0) / upem
+
+
+def face(name: str) -> Face:
+    """The registered font ``name`` (a file stem in ``fontfiles``), registering it once."""
+    found = _faces.get(name)
+    if found is not None:
+        return found
+    with _lock:
+        found = _faces.get(name)
+        if found is None:
+            path = FONT_DIR / f"{name}.ttf"
+            font = TTFont(name, str(path))
+            pdfmetrics.registerFont(font)
+            asc, desc, gap = _vertical_metrics(font.face)
+            found = Face(name, asc, desc, gap, frozenset(font.face.charToGlyph))
+            _faces[name] = found
+    return found
+
+
+def _variant(family: str, bold: bool, italic: bool) -> str:
+    regular, b, i, bi = FAMILIES[family]
     if bold and italic:
         return bi
     if bold:
@@ -64,30 +221,63 @@ def pdf_font(typeface: str, bold: bool, italic: bool) -> str:
     return i if italic else regular
 
 
-def is_symbol_typeface(typeface: str) -> bool:
-    """Symbol fonts map letters to pictograms; their text is not meaningful as cp1252."""
-    name = typeface.lower()
-    return any(s in name for s in SYMBOL_TYPEFACES)
+def primary_face(typeface: str, bold: bool, italic: bool) -> Face:
+    """The face that draws ``typeface`` before any per-character fallback."""
+    return face(_variant(mapping(typeface).family, bold, italic))
 
 
-def encodable(text: str) -> tuple[str, bool]:
-    """Text the fonts can show, and whether characters had to be replaced by '?'."""
-    text = text.translate(_STAND_INS)
-    try:
-        text.encode("cp1252")
-        return text, False
-    except UnicodeEncodeError:
-        pass
-    out = []
+def split_by_font(
+    text: str, typeface: str, bold: bool, italic: bool
+) -> tuple[list[tuple[str, Face]], set[str]]:
+    """``text`` cut into pieces drawn with one face each, and the characters no
+    shipped font has (drawn as the fallback font's empty box, never '?')."""
+    text = text.translate(_INVISIBLE)
+    first = primary_face(typeface, bold, italic)
+    if first.chars.issuperset(map(ord, text)):
+        return [(text, first)], set()  # the common case: one font has it all
+    pieces: list[tuple[str, Face]] = []
+    missing: set[str] = set()
     for ch in text:
-        try:
-            ch.encode("cp1252")
-            out.append(ch)
-        except UnicodeEncodeError:
-            out.append("?")
-    return "".join(out), True
+        chosen = first
+        if not (first.has(ch) or ch in "\t\n"):
+            chosen = face(_variant(FALLBACK_FAMILY, bold, False))
+            if not chosen.has(ch):
+                cjk = face(_variant(CJK_FAMILY, bold, False))
+                if cjk.has(ch):
+                    chosen = cjk
+                elif ch.isprintable() and not ch.isspace():
+                    missing.add(ch)
+        if pieces and pieces[-1][1] is chosen:
+            pieces[-1] = (pieces[-1][0] + ch, chosen)
+        else:
+            pieces.append((ch, chosen))
+    return pieces, missing
+
+
+def _register_families() -> None:
+    """Tell reportlab which faces make up each family (names only; no file is read)."""
+    for family, (regular, bold, italic, bold_italic) in FAMILIES.items():
+        pdfmetrics.registerFontFamily(
+            family, normal=regular, bold=bold, italic=italic, boldItalic=bold_italic
+        )
+
+
+_register_families()
 
 
 def text_width(text: str, font: str, size: float) -> float:
-    """Advance width in points of already-encodable ``text``."""
+    """Advance width in points of ``text`` in the registered font ``font``."""
     return stringWidth(text, font, size)
+
+
+def preload() -> float:
+    """Register the common families (not the CJK font) so the first request
+    does not pay for it; returns the seconds it took."""
+    import time
+
+    start = time.perf_counter()
+    for family in ("Carlito", "Liberation Sans", FALLBACK_FAMILY):
+        regular, bold, _, _ = FAMILIES[family]
+        face(regular)
+        face(bold)
+    return time.perf_counter() - start

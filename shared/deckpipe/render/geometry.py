@@ -1,161 +1,107 @@
-"""Shape outlines: a few preset geometries and simple custom geometry.
+"""Shape outlines: preset geometries (see ``presets``) and custom geometry.
 
-The full preset table (with adjust values and guide formulas) arrives with
-the fidelity work; this first version knows the shapes decks use most, as
-outlines at their default adjust values, and custom paths whose points are
-literal numbers or simple guides. Anything else returns None and the caller
-falls back to the bounding rectangle.
+Both are evaluated with the same guide-formula engine (``guides``), so a
+``a:custGeom`` with its own ``a:gdLst`` and adjust values is exact. The
+result is an ``Outline``: the draw-item kind plus the sub-paths in box
+fractions. Unknown presets fall back to the bounding rectangle and say so.
 """
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
 from lxml import etree
 
-from .model import PathOp
+from . import presets
+from .guides import Guides, PathBuilder
+from .model import PathOp, SubPath
 from .xml import A, local, num
 
-# Primitive kinds the painter draws directly, with the rounded-corner fraction.
-PRIMITIVES: dict[str, tuple[str, float]] = {
-    "rect": ("rect", 0.0),
-    "flowChartProcess": ("rect", 0.0),
-    "roundRect": ("roundRect", 0.16667),
-    "flowChartAlternateProcess": ("roundRect", 0.16667),
-    "flowChartTerminator": ("roundRect", 0.5),
-    "ellipse": ("ellipse", 0.0),
-    "flowChartConnector": ("ellipse", 0.0),
-}
-LINES = frozenset(
-    {"line", "straightConnector1", "bentConnector2", "bentConnector3", "bentConnector4",
-     "bentConnector5", "curvedConnector2", "curvedConnector3", "curvedConnector4",
-     "curvedConnector5", "lineInv"}
-)  # fmt: skip
-
-_POLYGONS: dict[str, tuple[tuple[float, float], ...]] = {
-    "triangle": ((0.5, 0), (1, 1), (0, 1)),
-    "flowChartExtract": ((0.5, 0), (1, 1), (0, 1)),
-    "rtTriangle": ((0, 0), (1, 1), (0, 1)),
-    "diamond": ((0.5, 0), (1, 0.5), (0.5, 1), (0, 0.5)),
-    "flowChartDecision": ((0.5, 0), (1, 0.5), (0.5, 1), (0, 0.5)),
-    "parallelogram": ((0.25, 0), (1, 0), (0.75, 1), (0, 1)),
-    "flowChartInputOutput": ((0.2, 0), (1, 0), (0.8, 1), (0, 1)),
-    "trapezoid": ((0.25, 0), (0.75, 0), (1, 1), (0, 1)),
-    "pentagon": ((0.5, 0), (1, 0.38), (0.81, 1), (0.19, 1), (0, 0.38)),
-    "hexagon": ((0.25, 0), (0.75, 0), (1, 0.5), (0.75, 1), (0.25, 1), (0, 0.5)),
-    "octagon": ((0.29, 0), (0.71, 0), (1, 0.29), (1, 0.71), (0.71, 1), (0.29, 1),
-                (0, 0.71), (0, 0.29)),
-    "homePlate": ((0, 0), (0.8, 0), (1, 0.5), (0.8, 1), (0, 1)),
-    "chevron": ((0, 0), (0.8, 0), (1, 0.5), (0.8, 1), (0, 1), (0.2, 0.5)),
-    "rightArrow": ((0, 0.25), (0.75, 0.25), (0.75, 0), (1, 0.5), (0.75, 1), (0.75, 0.75),
-                   (0, 0.75)),
-    "leftArrow": ((1, 0.25), (0.25, 0.25), (0.25, 0), (0, 0.5), (0.25, 1), (0.25, 0.75),
-                  (1, 0.75)),
-    "upArrow": ((0.25, 1), (0.25, 0.25), (0, 0.25), (0.5, 0), (1, 0.25), (0.75, 0.25),
-                (0.75, 1)),
-    "downArrow": ((0.25, 0), (0.25, 0.75), (0, 0.75), (0.5, 1), (1, 0.75), (0.75, 0.75),
-                  (0.75, 0)),
-    "plus": ((0.25, 0), (0.75, 0), (0.75, 0.25), (1, 0.25), (1, 0.75), (0.75, 0.75),
-             (0.75, 1), (0.25, 1), (0.25, 0.75), (0, 0.75), (0, 0.25), (0.25, 0.25)),
-}  # fmt: skip
+_EMU = 12700.0
 
 
-def preset_path(name: str) -> tuple[PathOp, ...] | None:
-    """A closed outline for a known polygonal preset, else None."""
-    points = _POLYGONS.get(name)
-    if points is None:
-        return None
-    ops: list[PathOp] = [("M", points[0])]
-    ops += [("L", p) for p in points[1:]]
-    ops.append(("Z", ()))
-    return tuple(ops)
+@dataclass(frozen=True)
+class Outline:
+    """``kind`` is ``rect`` or ``path``; ``open_line`` marks lines and connectors
+    (stroked only); ``approximated`` names what was drawn as a rectangle."""
+
+    kind: str = "rect"
+    subpaths: tuple[SubPath, ...] = ()
+    open_line: bool = False
+    approximated: str | None = None
 
 
-class _Guides:
-    """Values of custom-geometry guide names: builtins plus ``val`` formulas."""
+def adjust_values(gd_parent: etree._Element | None) -> dict[str, float]:
+    """``a:avLst`` entries (``<a:gd name="adj" fmla="val 25000"/>``) as numbers."""
+    values: dict[str, float] = {}
+    if gd_parent is None:
+        return values
+    for gd in gd_parent.iterfind(A + "gd"):
+        parts = (gd.get("fmla") or "").split()
+        if len(parts) == 2 and parts[0] == "val":
+            try:
+                values[gd.get("name", "")] = float(parts[1])
+            except ValueError:
+                continue
+    return values
 
-    def __init__(self, w: float, h: float, gd_lst: etree._Element | None) -> None:
-        ss = min(w, h)
-        self.values = {
-            "w": w, "h": h, "l": 0.0, "t": 0.0, "r": w, "b": h, "wd2": w / 2, "hd2": h / 2,
-            "wd4": w / 4, "hd4": h / 4, "hc": w / 2, "vc": h / 2, "ss": ss, "ls": max(w, h),
-            "cd2": 10800000.0, "cd4": 5400000.0, "3cd4": 16200000.0,
-        }  # fmt: skip
-        if gd_lst is not None:
-            for gd in gd_lst.iterfind(A + "gd"):
-                parts = (gd.get("fmla") or "").split()
-                if len(parts) == 2 and parts[0] == "val":
-                    self.values[gd.get("name", "")] = self.get(parts[1])
 
-    def get(self, token: str | None) -> float:
-        if token is None:
-            raise ValueError("missing coordinate")
+def outline(
+    prst: etree._Element | None, cust: etree._Element | None, w: float, h: float
+) -> Outline:
+    """The outline of a shape ``w`` × ``h`` points from its prstGeom or custGeom."""
+    if prst is not None:
+        name = prst.get("prst", "rect")
+        if name == "rect":
+            return Outline()
+        if not presets.known(name):
+            return Outline(approximated=name)
+        adjust = adjust_values(prst.find(A + "avLst"))
+        paths = presets.preset_paths(name, w * _EMU, h * _EMU, adjust)
+        return Outline("path", tuple(paths), presets.is_line(name))
+    if cust is not None:
         try:
-            return float(token)
-        except ValueError:
-            pass
-        if token in self.values:
-            return self.values[token]
-        raise ValueError(f"unsupported guide {token!r}")
+            return Outline("path", custom_paths(cust, w * _EMU, h * _EMU))
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            return Outline(approximated=f"custGeom ({exc})")
+    return Outline()
+
+
+def custom_paths(cust_geom: etree._Element, w_emu: float, h_emu: float) -> tuple[SubPath, ...]:
+    """The paths of an ``a:custGeom``; raises ValueError when it has none."""
+    g = Guides(w_emu, h_emu)
+    for lst in (cust_geom.find(A + "avLst"), cust_geom.find(A + "gdLst")):
+        if lst is not None:
+            for gd in lst.iterfind(A + "gd"):
+                if gd.get("fmla"):
+                    g.define(gd.get("name", ""), gd.get("fmla", ""))
+    result: list[SubPath] = []
+    for path in cust_geom.iterfind(f"{A}pathLst/{A}path"):
+        b = PathBuilder(g, w_emu, h_emu, num(path.get("w"), 0.0), num(path.get("h"), 0.0))
+        for cmd in path:
+            name = local(cmd)
+            pts = [(p.get("x"), p.get("y")) for p in cmd.iterfind(A + "pt")]
+            if name == "moveTo" and pts:
+                b.move(*pts[0])
+            elif name == "lnTo" and pts:
+                b.line(*pts[0])
+            elif name == "cubicBezTo" and len(pts) == 3:
+                b.cubic(*pts[0], *pts[1], *pts[2])
+            elif name == "quadBezTo" and len(pts) == 2:
+                b.quad(*pts[0], *pts[1])
+            elif name == "arcTo":
+                b.arc(cmd.get("wR"), cmd.get("hR"), cmd.get("stAng"), cmd.get("swAng"))
+            elif name == "close":
+                b.close()
+        if b.ops:
+            fill = path.get("fill", "norm")
+            stroke = path.get("stroke", "1") not in ("0", "false")
+            result.append(SubPath(tuple(b.ops), fill, stroke))
+    if not result:
+        raise ValueError("empty custom geometry")
+    return tuple(result)
 
 
 def custom_path(cust_geom: etree._Element, w_emu: float, h_emu: float) -> tuple[PathOp, ...]:
-    """Outline of an ``a:custGeom`` in box fractions; raises ValueError when unsupported."""
-    ops: list[PathOp] = []
-    guides = _Guides(w_emu, h_emu, cust_geom.find(A + "gdLst"))
-    for path in cust_geom.iterfind(f"{A}pathLst/{A}path"):
-        pw = num(path.get("w"), w_emu) or 1.0
-        ph = num(path.get("h"), h_emu) or 1.0
-        cur = (0.0, 0.0)
-
-        def point(pt_el: etree._Element, pw: float = pw, ph: float = ph) -> tuple[float, float]:
-            return guides.get(pt_el.get("x")) / pw, guides.get(pt_el.get("y")) / ph
-
-        for cmd in path:
-            name = local(cmd)
-            pts = [point(p) for p in cmd.iterfind(A + "pt")]
-            if name == "moveTo" and pts:
-                ops.append(("M", pts[0]))
-                cur = pts[0]
-            elif name == "lnTo" and pts:
-                ops.append(("L", pts[0]))
-                cur = pts[0]
-            elif name == "cubicBezTo" and len(pts) == 3:
-                ops.append(("C", (*pts[0], *pts[1], *pts[2])))
-                cur = pts[2]
-            elif name == "quadBezTo" and len(pts) == 2:
-                (qx, qy), (ex, ey) = pts
-                c1 = (cur[0] + 2 / 3 * (qx - cur[0]), cur[1] + 2 / 3 * (qy - cur[1]))
-                c2 = (ex + 2 / 3 * (qx - ex), ey + 2 / 3 * (qy - ey))
-                ops.append(("C", (*c1, *c2, ex, ey)))
-                cur = (ex, ey)
-            elif name == "arcTo":
-                cur = _arc(ops, cur, guides, cmd, pw, ph)
-            elif name == "close":
-                ops.append(("Z", ()))
-    if not ops:
-        raise ValueError("empty custom geometry")
-    return tuple(ops)
-
-
-def _arc(
-    ops: list[PathOp],
-    cur: tuple[float, float],
-    guides: _Guides,
-    cmd: etree._Element,
-    pw: float,
-    ph: float,
-) -> tuple[float, float]:
-    """Append an elliptical arc as short line segments; returns the end point."""
-    wr = guides.get(cmd.get("wR")) / pw
-    hr = guides.get(cmd.get("hR")) / ph
-    start = math.radians(guides.get(cmd.get("stAng")) / 60000)
-    sweep = math.radians(guides.get(cmd.get("swAng")) / 60000)
-    cx, cy = cur[0] - wr * math.cos(start), cur[1] - hr * math.sin(start)
-    steps = max(2, int(abs(sweep) / (math.pi / 16)) + 1)
-    x, y = cur
-    for i in range(1, steps + 1):
-        a = start + sweep * i / steps
-        x, y = cx + wr * math.cos(a), cy + hr * math.sin(a)
-        ops.append(("L", (x, y)))
-    return x, y
+    """All of a custom geometry's commands as one path (for callers wanting one outline)."""
+    return tuple(op for sub in custom_paths(cust_geom, w_emu, h_emu) for op in sub.ops)

@@ -116,6 +116,8 @@ class Theme:
     fill_styles: list[etree._Element] = field(default_factory=list)
     bg_fill_styles: list[etree._Element] = field(default_factory=list)
     line_widths: list[float] = field(default_factory=list)  # points
+    line_styles: list[etree._Element] = field(default_factory=list)  # a:lnStyleLst/a:ln
+    effect_styles: list[etree._Element] = field(default_factory=list)  # a:effectStyle
 
 
 def _children(el: etree._Element | None) -> list[etree._Element]:
@@ -139,6 +141,8 @@ def read_theme(theme: etree._Element | None) -> Theme:
     if fmt is not None:
         result.fill_styles = _children(fmt.find(A + "fillStyleLst"))
         result.bg_fill_styles = _children(fmt.find(A + "bgFillStyleLst"))
+        result.line_styles = list(fmt.iterfind(f"{A}lnStyleLst/{A}ln"))
+        result.effect_styles = list(fmt.iterfind(f"{A}effectStyleLst/{A}effectStyle"))
         for ln in fmt.iterfind(f"{A}lnStyleLst/{A}ln"):
             try:
                 result.line_widths.append(int(ln.get("w", "9525")) / 12700)

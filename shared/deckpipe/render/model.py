@@ -48,22 +48,97 @@ class Box:
 
 
 @dataclass(frozen=True)
+class Gradient:
+    """A gradient fill. ``stops`` are (position 0..1, RGB, alpha) in order.
+
+    ``kind`` is ``linear`` (colour changes along ``angle``, degrees clockwise
+    from the x axis; ``scaled`` stretches the angle with the box) or a path
+    gradient ``circle``/``rect``/``shape`` growing outwards from ``focus``
+    (left, top, right, bottom insets of the focus rectangle, box fractions).
+    """
+
+    stops: tuple[tuple[float, RGB, float], ...]
+    kind: str = "linear"
+    angle: float = 90.0
+    scaled: bool = False
+    focus: tuple[float, float, float, float] = (0.5, 0.5, 0.5, 0.5)
+
+
+@dataclass(frozen=True)
 class Fill:
+    """A fill: ``color`` always holds a representative solid colour; a
+    gradient or picture, when present, is what is drawn.
+
+    ``image_rect`` is the stretch rectangle (left, top, right, bottom insets,
+    box fractions; negative values reach outside); ``image_crop`` the source
+    crop. ``image_tile`` repeats the picture at ``tile_scale`` (sx, sy) of
+    its natural size ``image_size`` (points).
+    """
+
     color: RGB
     alpha: float = 1.0
+    gradient: Gradient | None = None
+    image: bytes | None = None
+    image_rect: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    image_crop: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    image_tile: bool = False
+    tile_scale: tuple[float, float] = (1.0, 1.0)
+    image_size: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """A line end: ``kind`` triangle/stealth/diamond/oval/arrow; ``width`` and
+    ``length`` are sm/med/lg, as multiples of the line width."""
+
+    kind: str
+    width: str = "med"
+    length: str = "med"
 
 
 @dataclass(frozen=True)
 class Stroke:
+    """An outline. ``dash`` is an on/off pattern in multiples of ``width``
+    (empty = solid); ``cap`` flat/rnd/sq; ``join`` round/bevel/miter;
+    ``head``/``tail`` decorate the first/last point of open paths."""
+
     color: RGB
     width: float = 0.75
     alpha: float = 1.0
     dashed: bool = False
+    dash: tuple[float, ...] = ()
+    cap: str = "flat"
+    join: str = "round"
+    head: Arrow | None = None
+    tail: Arrow | None = None
+    compound: str = "sng"
+
+
+@dataclass(frozen=True)
+class Shadow:
+    """An outer shadow: the shape's silhouette offset by (dx, dy) points."""
+
+    color: RGB
+    alpha: float = 0.35
+    dx: float = 0.0
+    dy: float = 0.0
+    blur: float = 0.0
 
 
 PathOp = tuple[str, tuple[float, ...]]
 """A path command: ``("M", (x, y))``, ``("L", (x, y))``, ``("C", (x1, y1, x2, y2, x, y))``
 or ``("Z", ())``, with coordinates as fractions of the shape's box."""
+
+
+@dataclass(frozen=True)
+class SubPath:
+    """One path of a geometry. ``fill`` is ``norm``, ``none`` or a shading mode
+    (``darken``, ``darkenLess``, ``lighten``, ``lightenLess``); ``stroke`` says
+    whether its outline is drawn."""
+
+    ops: tuple[PathOp, ...]
+    fill: str = "norm"
+    stroke: bool = True
 
 
 @dataclass(frozen=True)
@@ -81,6 +156,8 @@ class ShapeItem:
     stroke: Stroke | None = None
     corner: float = 0.0
     path: tuple[PathOp, ...] = ()
+    subpaths: tuple[SubPath, ...] = ()  # kind ``path`` with several parts (wins over ``path``)
+    shadow: Shadow | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +184,13 @@ class TextRun:
     italic: bool = False
     underline: bool = False
     color: RGB = (0.0, 0.0, 0.0)
+    strike: bool = False
+    baseline: float = 0.0  # superscript (> 0) / subscript (< 0) offset, fraction of size
+    highlight: RGB | None = None
+    spacing: float = 0.0  # extra space after each character, pt
+    link: str | None = None  # external hyperlink target
+    font_ea: str = ""  # typeface for East Asian characters ("" = as ``font``)
+    font_cs: str = ""  # typeface for complex-script (Arabic, Hebrew...) characters
 
 
 @dataclass(frozen=True)
@@ -133,6 +217,9 @@ class Paragraph:
     indent: float = 0.0
     bullet: Bullet | None = None
     empty_size: float = 18.0  # height of a paragraph with no runs
+    rtl: bool = False  # right-to-left paragraph (runs are reordered for display)
+    tab_stops: tuple[float, ...] = ()  # explicit tab positions, pt from the text's left edge
+    default_tab: float = 72.0  # spacing of the implicit tab stops after the explicit ones
 
 
 @dataclass(frozen=True)
@@ -156,6 +243,7 @@ class Background:
 
     color: RGB = (1.0, 1.0, 1.0)
     image: bytes | None = None
+    fill: Fill | None = None  # a gradient or tiled picture, drawn instead of color/image
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from .model import (
     ShapeItem,
     TextItem,
 )
+from .paint_shapes import ShapeDrawer
 from .paint_text import TextPainter
 
 # Binary image streams: ASCII85 only inflates the PDF, and reportlab's
@@ -37,7 +38,9 @@ class Painter:
     def __init__(self, canvas: Canvas) -> None:
         self.canvas = canvas
         self._images: dict[bytes, str] = {}  # image digest -> form name
+        self._sizes: dict[bytes, tuple[float, float]] = {}  # image digest -> size in pt
         self._text = TextPainter(canvas)
+        self._shapes = ShapeDrawer(canvas, self._image_form, self._image_size)
 
     def paint(self, page: Page) -> list[RenderWarning]:
         """Draw one page and finish it; returns problems (without slide numbers)."""
@@ -60,14 +63,7 @@ class Painter:
                 )
             finally:
                 c.restoreState()
-        if self._text.glyphs_missing:
-            problems.append(
-                RenderWarning(
-                    "glyphs_missing",
-                    "Some characters cannot be shown with the standard PDF fonts "
-                    "and were replaced by '?'.",
-                )
-            )
+        problems += self._text.take_warnings()  # missing glyphs, substituted typefaces
         c.showPage()
         return problems
 
@@ -77,7 +73,16 @@ class Painter:
         c = self.canvas
         c.setFillColorRGB(*page.background.color)
         c.rect(0, 0, page.width, page.height, stroke=0, fill=1)
-        if page.background.image:
+        if page.background.fill is not None:
+            c.saveState()
+            c.translate(page.width / 2, page.height / 2)
+            bg = ShapeItem("rect", Box(0, 0, page.width, page.height), page.background.fill)
+            try:
+                self._shapes.draw(bg)
+            except Exception as exc:
+                problems.append(RenderWarning("background_skipped", f"Background fill: {exc}"))
+            c.restoreState()
+        elif page.background.image:
             try:
                 form = self._image_form(page.background.image)
                 c.saveState()
@@ -104,6 +109,15 @@ class Painter:
             self._images[key] = name
         return self._images[key]
 
+    def _image_size(self, data: bytes) -> tuple[float, float]:
+        """A picture's natural size in points (pixels at 96 dpi), for tiling."""
+        key = hashlib.sha1(data).digest()
+        if key not in self._sizes:
+            reader, _ = images.prepare(data)
+            px_w, px_h = reader.getSize()
+            self._sizes[key] = (px_w * 0.75, px_h * 0.75)
+        return self._sizes[key]
+
     def _enter(self, box: Box, page_height: float, mirror: bool = True) -> None:
         c = self.canvas
         c.translate(box.cx, page_height - box.cy)
@@ -126,46 +140,10 @@ class Painter:
     # -- shapes and images ---------------------------------------------------------
 
     def _shape(self, item: ShapeItem) -> None:
-        c = self.canvas
-        w, h = item.box.w, item.box.h
-        fill = item.fill is not None and item.kind != "line"
-        stroke = item.stroke is not None
-        if not (fill or stroke):
+        """Shadow, fill and outline of every sub-path (see ``paint_shapes``)."""
+        if item.fill is None and item.stroke is None:
             return
-        if item.fill is not None:
-            c.setFillColorRGB(*item.fill.color)
-            if item.fill.alpha < 1:
-                c.setFillAlpha(item.fill.alpha)
-        if item.stroke is not None:
-            c.setStrokeColorRGB(*item.stroke.color)
-            c.setLineWidth(item.stroke.width)
-            if item.stroke.alpha < 1:
-                c.setStrokeAlpha(item.stroke.alpha)
-            if item.stroke.dashed:
-                c.setDash(3 * item.stroke.width, 2 * item.stroke.width)
-        x0, y0 = -w / 2, -h / 2
-        if item.kind == "line":
-            c.line(-w / 2, h / 2, w / 2, -h / 2)
-        elif item.kind == "ellipse":
-            c.ellipse(x0, y0, w / 2, h / 2, stroke=int(stroke), fill=int(fill))
-        elif item.kind == "roundRect" and item.corner > 0:
-            radius = item.corner * min(w, h)
-            c.roundRect(x0, y0, w, h, radius, stroke=int(stroke), fill=int(fill))
-        elif item.kind == "path" and item.path:
-            path = c.beginPath()
-            for op, pts in item.path:
-                xy = [(x0 + pts[i] * w, h / 2 - pts[i + 1] * h) for i in range(0, len(pts), 2)]
-                if op == "M":
-                    path.moveTo(*xy[0])
-                elif op == "L":
-                    path.lineTo(*xy[0])
-                elif op == "C":
-                    path.curveTo(*xy[0], *xy[1], *xy[2])
-                elif op == "Z":
-                    path.close()
-            c.drawPath(path, stroke=int(stroke), fill=int(fill))
-        else:
-            c.rect(x0, y0, w, h, stroke=int(stroke), fill=int(fill))
+        self._shapes.draw(item)
 
     def _image(self, item: ImageItem) -> None:
         c = self.canvas

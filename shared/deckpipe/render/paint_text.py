@@ -1,8 +1,10 @@
 """Text painting: wrapping, alignment, anchoring and drawing of text bodies.
 
-Text layout lives in the painter's room because it needs font metrics; it is
-kept apart from shapes and pictures so the font machinery (embedding,
-per-character fallback, bidi) can change without touching the rest.
+Text layout lives in the painter's room because it needs font metrics. Each
+run is cut into fragments drawn with one embedded font each (``fonts``
+chooses per character); single lines are 1.2 x the size tall whatever the font
+(see ``_measure``), as in PowerPoint and LibreOffice; right-to-
+left lines are put in visual order (``bidi``) just before drawing.
 """
 
 from __future__ import annotations
@@ -11,33 +13,64 @@ from dataclasses import dataclass
 
 from reportlab.pdfgen.canvas import Canvas
 
-from . import fonts
-from .model import Paragraph, TextItem, TextRun
+from . import bidi, fonts
+from .model import Paragraph, RenderWarning, TextItem, TextRun
+
+SCRIPT_SCALE = 2 / 3  # size of superscript/subscript text relative to the run
+LINE_ASCENT, LINE_DESCENT = 1.0, 0.2  # single line box around the baseline, x size
 
 
 @dataclass
 class _Frag:
-    """A piece of one run on one line, with its PDF font."""
+    """A piece of one run on one line, drawn with one font."""
 
     run: TextRun
     text: str
-    font: str
+    face: fonts.Face
     width: float
+    scale: float = 1.0  # horizontal scale (condensed typefaces)
+
+    @property
+    def size(self) -> float:
+        return self.run.size * (SCRIPT_SCALE if self.run.baseline else 1.0)
+
+    @property
+    def is_tab(self) -> bool:
+        return self.text == "\t"
 
 
 @dataclass
 class _Line:
     frags: list[_Frag]
     width: float  # without trailing spaces
-    size: float
+    ascent: float  # pt above the baseline
+    descent: float  # pt below the baseline
+    gap: float  # line gap, pt
 
 
 class TextPainter:
-    """Draws ``TextItem``s on one canvas; remembers whether glyphs were missing."""
+    """Draws ``TextItem``s on one canvas for one deck; collects font warnings."""
 
     def __init__(self, canvas: Canvas) -> None:
         self.canvas = canvas
+        self.glyphs_missing = False  # kept for callers that reset it per page
+        self._missing: set[str] = set()
+        self._reported: set[str] = set()  # typefaces already reported in this deck
+        self._warnings: list[RenderWarning] = []
+
+    def take_warnings(self) -> list[RenderWarning]:
+        """Warnings since the last call: missing glyphs (per page), substituted
+        typefaces (once per deck)."""
+        out = self._warnings
+        if self._missing:
+            chars = "".join(sorted(self._missing))[:40]
+            out.append(RenderWarning(
+                "glyphs_missing",
+                f"No embedded font has these characters; they are drawn as empty boxes: {chars}",
+            ))  # fmt: skip
+        self._warnings, self._missing = [], set()
         self.glyphs_missing = False
+        return out
 
     def draw(self, item: TextItem) -> None:
         """Lay out and draw a text body in the current frame (origin at the box centre)."""
@@ -59,81 +92,133 @@ class TextPainter:
             cursor += para.space_before if i else 0.0
             for n, line in enumerate(lines):
                 height = _line_height(para, line)
-                baseline = cursor + height - 0.22 * line.size
+                baseline = cursor + height - line.descent
                 start = left + para.margin_left + (para.indent if n == 0 and not para.bullet else 0)
-                if n == 0 and para.bullet is not None and line.frags:
-                    self._bullet(para, -w / 2 + left + para.margin_left + para.indent,
-                                 h / 2 - baseline)  # fmt: skip
                 room = max(w - right - start, 0.0)
-                if para.align == "ctr":
+                if n == 0 and para.bullet is not None and line.frags:
+                    bx = left + para.margin_left + para.indent
+                    if para.rtl:
+                        bx = w - right - para.margin_left - para.indent
+                    self._bullet(para, -w / 2 + bx, h / 2 - baseline)
+                align = para.align
+                if para.rtl and align == "l":
+                    align = "r"  # "left" in a right-to-left paragraph is the start side
+                elif para.rtl and align == "r":
+                    align = "l"
+                if align == "ctr":
                     x = start + (room - line.width) / 2
-                elif para.align == "r":
+                elif align == "r":
                     x = start + room - line.width
                 else:
                     x = start
-                self._draw_line(line, -w / 2 + x, h / 2 - baseline)
+                self._draw_line(line, para.rtl, -w / 2 + x, h / 2 - baseline)
                 cursor += height
             cursor += para.space_after
 
     def _bullet(self, para: Paragraph, x: float, y: float) -> None:
         bullet = para.bullet
         assert bullet is not None
-        text, missing = fonts.encodable(bullet.text)
-        self.glyphs_missing |= missing
+        pieces, missing = fonts.split_by_font(bullet.text, bullet.font, False, False)
+        self._missing |= missing
         c = self.canvas
         c.setFillColorRGB(*bullet.color)
-        c.setFont(fonts.pdf_font(bullet.font, False, False), bullet.size)
-        c.drawString(x, y, text)
+        if para.rtl:
+            x -= sum(fonts.text_width(t, f.name, bullet.size) for t, f in pieces)
+        for text, face in pieces:
+            c.setFont(face.name, bullet.size)
+            c.drawString(x, y, text)
+            x += fonts.text_width(text, face.name, bullet.size)
 
-    def _draw_line(self, line: _Line, x: float, y: float) -> None:
-        """Draw a line, one string per run so the text layer reads naturally."""
-        c = self.canvas
+    def _draw_line(self, line: _Line, rtl: bool, x: float, y: float) -> None:
+        """Draw a line, one string per run and font so the text layer reads naturally."""
+        frags = _visual(line.frags, rtl)
         merged: list[_Frag] = []
-        for frag in line.frags:
-            if merged and merged[-1].run is frag.run:
+        for frag in frags:
+            if (
+                merged
+                and merged[-1].run is frag.run
+                and merged[-1].face is frag.face
+                and not frag.is_tab
+                and not merged[-1].is_tab
+            ):
                 last = merged[-1]
-                text, width = last.text + frag.text, last.width + frag.width
-                merged[-1] = _Frag(frag.run, text, frag.font, width)
+                merged[-1] = _Frag(frag.run, last.text + frag.text, frag.face,
+                                   last.width + frag.width, frag.scale)  # fmt: skip
             else:
                 merged.append(frag)
-        for frag in merged:
-            run, text = frag.run, frag.text.rstrip()
-            if text.strip():
-                c.setFillColorRGB(*run.color)
-                c.setFont(frag.font, run.size)
-                c.drawString(x, y, text)
-                if run.underline:
-                    end = x + fonts.text_width(text, frag.font, run.size)
-                    c.setStrokeColorRGB(*run.color)
-                    c.setLineWidth(max(0.5, run.size / 18))
-                    c.line(x, y - 0.12 * run.size, end, y - 0.12 * run.size)
+        for i, frag in enumerate(merged):
+            last = i == len(merged) - 1
+            text = frag.text.rstrip() if last else frag.text
+            if text.strip() and not frag.is_tab:
+                self._draw_frag(frag, text.replace("\t", " "), x, y, line)
             x += frag.width
+
+    def _draw_frag(self, frag: _Frag, text: str, x: float, y: float, line: _Line) -> None:
+        c, run, size = self.canvas, frag.run, frag.size
+        width = _width(text, frag)
+        if run.highlight is not None:
+            c.setFillColorRGB(*run.highlight)
+            c.rect(x, y - line.descent, width, line.ascent + line.descent, stroke=0, fill=1)
+        rise = run.baseline * run.size
+        c.setFillColorRGB(*run.color)
+        if run.spacing or frag.scale != 1.0:
+            t = c.beginText(x, y + rise)
+            t.setFont(frag.face.name, size)
+            t.setCharSpace(run.spacing)
+            t.setHorizScale(frag.scale * 100)
+            t.textOut(text)
+            c.drawText(t)
+        else:
+            c.setFont(frag.face.name, size)
+            c.drawString(x, y + rise, text)
+        text_w = width - run.spacing if run.spacing else width
+        if run.underline or run.strike:
+            c.setStrokeColorRGB(*run.color)
+            c.setLineWidth(max(0.5, size / 18))
+            if run.underline:
+                c.line(x, y + rise - 0.12 * size, x + text_w, y + rise - 0.12 * size)
+            if run.strike:
+                c.line(x, y + rise + 0.3 * size, x + text_w, y + rise + 0.3 * size)
+        if run.link:
+            c.linkURL(run.link, (x, y - line.descent, x + width, y + line.ascent),
+                      relative=1, thickness=0)  # fmt: skip
 
     def _layout(self, para: Paragraph, avail: float, wrap: bool) -> list[_Line]:
         """Greedy word wrap of one paragraph into lines of at most ``avail`` points."""
-        first_room = avail - para.margin_left - (0 if para.bullet else para.indent)
+        first_start = para.margin_left + (0 if para.bullet else para.indent)
+        first_room = avail - first_start
         rest_room = avail - para.margin_left
         lines: list[_Line] = []
         current: list[_Frag] = []
         width = 0.0
+        empty_face = fonts.primary_face(para.runs[0].font if para.runs else "", False, False)
         last_size = para.runs[0].size if para.runs else para.empty_size
 
         def finish() -> None:
             nonlocal current, width
             trimmed = width - _trailing_space(current)
-            size = max((f.run.size for f in current if f.text), default=last_size)
-            lines.append(_Line(current, trimmed, size))
+            lines.append(_measure(current, trimmed, empty_face, last_size))
             current, width = [], 0.0
+
+        def place_tabs(word: list[_Frag]) -> None:
+            x = (first_start if not lines else para.margin_left) + width
+            for f in word:
+                if f.is_tab:
+                    f.width = _next_tab(x, para) - x
+                x += f.width
 
         for word in self._words(para):
             if word is None:
                 finish()
                 continue
+            place_tabs(word)
             word_w = sum(f.width for f in word)
             room = first_room if not lines else rest_room
             if wrap and current and width + word_w - _trailing_space(word) > room:
                 finish()
                 room = rest_room
+                place_tabs(word)
+                word_w = sum(f.width for f in word)
             if wrap and not current and word_w - _trailing_space(word) > room:
                 for piece in _split_long(word, room):
                     current = piece
@@ -162,25 +247,115 @@ class TextPainter:
                 words.append(None)
                 current, after_space = [], False
                 continue
-            text, missing = fonts.encodable(run.text.replace("\n", " ").replace("\x0b", " "))
-            self.glyphs_missing |= missing
-            font = fonts.pdf_font(run.font, run.bold, run.italic)
+            self._note_typeface(run.font)
+            text = run.text.replace("\n", " ").replace("\x0b", " ")
             for token in _tokens(text):
                 is_space = token.isspace()
-                if not is_space and after_space and current:
-                    words.append(current)
+                if (not is_space and after_space and current) or token == "\t":
+                    if current:
+                        words.append(current)
                     current = []
-                current.append(_Frag(run, token, font, fonts.text_width(token, font, run.size)))
+                for piece, face in self._pieces(run, token):
+                    current.append(_frag(run, piece, face))
                 after_space = is_space
         if current:
             words.append(current)
         return words
 
+    def _pieces(self, run: TextRun, text: str) -> list[tuple[str, fonts.Face]]:
+        """``text`` by font; East Asian and complex-script characters use the
+        run's ``ea``/``cs`` typeface when it names one."""
+        typeface = run.font
+        if run.font_ea and _is_east_asian(text):
+            typeface = run.font_ea
+        elif run.font_cs and bidi.has_rtl(text):
+            typeface = run.font_cs
+        pieces, missing = fonts.split_by_font(text, typeface, run.bold, run.italic)
+        self._missing |= missing
+        return pieces
+
+    def _note_typeface(self, typeface: str) -> None:
+        if typeface in self._reported:
+            return
+        self._reported.add(typeface)
+        note = fonts.substitution_note(typeface)
+        if note:
+            self._warnings.append(RenderWarning("font_substituted", note))
+
+
+def _is_east_asian(text: str) -> bool:
+    return any(
+        "\u1100" <= ch <= "\u11ff" or "\u2e80" <= ch <= "\u9fff"
+        or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
+        for ch in text
+    )  # fmt: skip
+
+
+def _frag(run: TextRun, text: str, face: fonts.Face) -> _Frag:
+    scale = fonts.mapping(run.font).scale if face.name in fonts.FAMILIES.get(
+        fonts.mapping(run.font).family, ()) else 1.0  # fmt: skip
+    frag = _Frag(run, text, face, 0.0, scale)
+    frag.width = _width(text, frag)
+    return frag
+
+
+def _width(text: str, frag: _Frag) -> float:
+    if text == "\t":
+        return frag.width
+    w = fonts.text_width(text, frag.face.name, frag.size) * frag.scale
+    return w + frag.run.spacing * len(text)
+
+
+def _visual(frags: list[_Frag], rtl: bool) -> list[_Frag]:
+    """The line's fragments in display order (split where the direction changes)."""
+    text = "".join(f.text for f in frags)
+    if not rtl and not bidi.has_rtl(text):
+        return frags
+    chars = [(ch, f) for f in frags for ch in f.text]
+    out: list[_Frag] = []
+    for ch, f in bidi.visual_order(chars, rtl):
+        if f.is_tab:
+            out.append(f)
+        elif out and out[-1].run is f.run and out[-1].face is f.face and not out[-1].is_tab:
+            out[-1].text += ch
+        else:
+            out.append(_Frag(f.run, ch, f.face, 0.0, f.scale))
+    for f in out:
+        if not f.is_tab:
+            f.width = _width(f.text, f)
+    return out
+
+
+def _measure(frags: list[_Frag], width: float, face: fonts.Face, size: float) -> _Line:
+    """A line as tall as its largest run, with font-independent line spacing.
+
+    PowerPoint sets single spacing at 1.2 x the font size whatever the font,
+    and LibreOffice imports PPTX with the same "font-independent line
+    spacing": measured on the corpus references, the first baseline sits
+    0.996 x size below the top inset and lines are 1.200 x size apart for
+    Carlito, Liberation Sans/Serif and DejaVu Sans alike (while the fonts'
+    own ascent + descent + line gap range from 1.15 to 1.30 em). So the line
+    box is ``LINE_ASCENT`` above and ``LINE_DESCENT`` below the baseline.
+    """
+    shown = [f for f in frags if f.text]
+    top = max((f.run.size for f in shown), default=size)
+    return _Line(frags, width, LINE_ASCENT * top, LINE_DESCENT * top, 0.0)
+
+
+def _next_tab(x: float, para: Paragraph) -> float:
+    """The first tab stop right of ``x`` (explicit stops, then every ``default_tab``)."""
+    for stop in para.tab_stops:
+        if stop > x + 0.01:
+            return stop
+    step = max(para.default_tab, 1.0)
+    return (int(x / step + 1e-6) + 1) * step
+
+
 def _tokens(text: str) -> list[str]:
-    """Split into alternating runs of non-space and space characters."""
+    """Split into alternating runs of non-space and space characters; each tab alone."""
     out: list[str] = []
     for ch in text:
-        if out and out[-1][-1].isspace() == ch.isspace():
+        if out and ch != "\t" and out[-1][-1] != "\t" and out[-1][-1].isspace() == ch.isspace():
             out[-1] += ch
         else:
             out.append(ch)
@@ -188,7 +363,9 @@ def _tokens(text: str) -> list[str]:
 
 
 def _trailing_space(frags: list[_Frag]) -> float:
-    return frags[-1].width if frags and frags[-1].text.isspace() else 0.0
+    if frags and frags[-1].text.isspace() and not frags[-1].is_tab:
+        return frags[-1].width
+    return 0.0
 
 
 def _split_long(word: list[_Frag], room: float) -> list[list[_Frag]]:
@@ -197,16 +374,16 @@ def _split_long(word: list[_Frag], room: float) -> list[list[_Frag]]:
     width = 0.0
     for frag in word:
         for ch in frag.text:
-            cw = fonts.text_width(ch, frag.font, frag.run.size)
+            cw = _width(ch, frag) if not frag.is_tab else frag.width
             if width + cw > room and pieces[-1]:
                 pieces.append([])
                 width = 0.0
             piece = pieces[-1]
-            if piece and piece[-1].run is frag.run:
+            if piece and piece[-1].run is frag.run and piece[-1].face is frag.face:
                 last = piece[-1]
-                piece[-1] = _Frag(frag.run, last.text + ch, frag.font, last.width + cw)
+                piece[-1] = _Frag(frag.run, last.text + ch, frag.face, last.width + cw, frag.scale)
             else:
-                piece.append(_Frag(frag.run, ch, frag.font, cw))
+                piece.append(_Frag(frag.run, ch, frag.face, cw, frag.scale))
             width += cw
     return pieces
 
@@ -214,4 +391,4 @@ def _split_long(word: list[_Frag], room: float) -> list[list[_Frag]]:
 def _line_height(para: Paragraph, line: _Line) -> float:
     if para.line_spacing_pt is not None:
         return para.line_spacing_pt
-    return 1.2 * line.size * para.line_spacing
+    return (line.ascent + line.descent + line.gap) * para.line_spacing

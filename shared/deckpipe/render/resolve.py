@@ -8,7 +8,7 @@ resolve is skipped with a warning; only resource bounds stop the deck.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from lxml import etree
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -17,8 +17,17 @@ from pptx.presentation import Presentation
 from pptx.slide import Slide, SlideLayout, SlideMaster
 
 from ..errors import DeckError
-from . import geometry, images
-from .colors import Palette, clr_map_from, fill_color, first_color, resolve_color, scheme_from_theme
+from . import (
+    charts,
+    diagrams,
+    geometry,
+    graphic_pictures,
+    images,
+    shape_style,
+    table_styles,
+    tables,
+)
+from .colors import Palette, clr_map_from, first_color, resolve_color, scheme_from_theme
 from .frames import Frame, xfrm_box
 from .inherit import (
     LayoutContext,
@@ -44,7 +53,7 @@ from .model import (
     Stroke,
 )
 from .text import TextContext, resolve_text
-from .xml import MC, A, P, R, flag, fraction, local, num, pt
+from .xml import MC, A, C, P, R, flag, fraction, local, num
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
 _FILL_TAGS = frozenset(
@@ -104,6 +113,8 @@ class DeckResolver:
         self.shape_count = 0
         self._masters: dict[int, MasterContext] = {}
         self._layouts: dict[int, LayoutContext] = {}
+        self._table_styles: tuple[etree._Element | None] | None = None  # tableStyles.xml
+        self._effects_warned: set[str] = set()  # effect_approximated: once per deck
 
     # -- per-master / per-layout facts ------------------------------------
 
@@ -267,71 +278,31 @@ class DeckResolver:
         self._geometry(el, part, scope, box, lin, group_fill, line_only=(tag == "cxnSp"))
         tx_body = el.find(P + "txBody")
         if tx_body is not None:
-            text = resolve_text(tx_body, box, lin, self._text_context(el, scope))
+            text = resolve_text(tx_body, box, lin, self._text_context(el, scope, part))
             if text is not None:
                 scope.items.append(text)
 
-    def _text_context(self, el: etree._Element, scope: _Scope) -> TextContext:
+    def _text_context(self, el: etree._Element, scope: _Scope, part: Part) -> TextContext:
         font_ref = el.find(f"{P}style/{A}fontRef")
         color = None
         if font_ref is not None and (c := first_color(font_ref)) is not None:
             resolved = resolve_color(c, scope.palette)
             color = resolved[0] if resolved else None
-        return TextContext(scope.palette, scope.master.theme, scope.number, color)
+        return TextContext(scope.palette, scope.master.theme, scope.number, color, part=part)
 
     # -- fills and outlines ---------------------------------------------------
 
     def _fill(
         self, lin: Lineage, part: Part, scope: _Scope, group_fill: etree._Element | None
-    ) -> tuple[Fill | None, bytes | None]:
-        """(solid fill, picture-fill bytes) of a shape, own spPr first, then p:style."""
-        sp_prs = [sp for e in (lin.shape, *lin.ancestors) if (sp := e.find(P + "spPr")) is not None]
-        fill_el = _first_fill(sp_prs)
-        if fill_el is not None and local(fill_el) == "grpFill":
-            fill_el = group_fill
-        if fill_el is None:
-            ref = lin.shape.find(f"{P}style/{A}fillRef")
-            if ref is None:
-                return None, None
-            idx = int(num(ref.get("idx"), 0))
-            color_el = first_color(ref)
-            ref_color = resolve_color(color_el, scope.palette) if color_el is not None else None
-            styles = scope.master.theme.fill_styles
-            if idx <= 0 or ref_color is None:
-                return None, None
-            if 1 <= idx <= len(styles) and local(styles[idx - 1]) != "blipFill":
-                resolved = fill_color(styles[idx - 1], scope.palette, ref_color)
-                return (Fill(*resolved) if resolved else Fill(*ref_color)), None
-            return Fill(*ref_color), None
-        if local(fill_el) == "blipFill":
-            return None, self._blip_bytes(fill_el, part, scope)
-        resolved = fill_color(fill_el, scope.palette)
-        return (Fill(*resolved) if resolved else None), None
+    ) -> Fill | None:
+        """A shape's fill (solid, gradient, pattern or picture); see ``shape_style``."""
+        return shape_style.shape_fill(
+            lin, group_fill, scope.palette, scope.master.theme,
+            lambda blip_fill: self._blip_bytes(blip_fill, part, scope),
+        )  # fmt: skip
 
     def _stroke(self, lin: Lineage, scope: _Scope) -> Stroke | None:
-        ln = lin.first(f"{P}spPr/{A}ln")
-        ref = lin.shape.find(f"{P}style/{A}lnRef")
-        ref_idx = int(num(ref.get("idx"), 0)) if ref is not None else 0
-        widths = scope.master.theme.line_widths
-        width = widths[ref_idx - 1] if 1 <= ref_idx <= len(widths) else 0.75
-        color: tuple[RGB, float] | None = None
-        dashed = False
-        if ln is not None:
-            if ln.find(A + "noFill") is not None:
-                return None
-            if ln.get("w") is not None:
-                width = pt(ln.get("w"), 0.75)
-            fill_el = next((c for c in ln if c.tag in _FILL_TAGS), None)
-            if fill_el is not None:
-                color = fill_color(fill_el, scope.palette)
-            dash = ln.find(A + "prstDash")
-            dashed = dash is not None and dash.get("val", "solid") != "solid"
-        if color is None and ref is not None and ref_idx > 0:
-            color_el = first_color(ref)
-            color = resolve_color(color_el, scope.palette) if color_el is not None else None
-        if color is None:
-            return None
-        return Stroke(color[0], max(width, 0.25), color[1], dashed)
+        return shape_style.shape_stroke(lin, scope.palette, scope.master.theme)
 
     def _geometry(
         self,
@@ -344,46 +315,30 @@ class DeckResolver:
         line_only: bool,
     ) -> None:
         stroke = self._stroke(lin, scope)
-        fill, picture = (None, None) if line_only else self._fill(lin, part, scope, group_fill)
-        if fill is None and stroke is None and picture is None:
+        fill = None if line_only else self._fill(lin, part, scope, group_fill)
+        if fill is None and stroke is None:
             return
         prst = lin.first(f"{P}spPr/{A}prstGeom")
         cust = el.find(f"{P}spPr/{A}custGeom")
-        kind, corner, path = "rect", 0.0, ()
-        if line_only or (prst is not None and prst.get("prst") in geometry.LINES):
-            kind = "line"
-        elif prst is not None:
-            name = prst.get("prst", "rect")
-            if name in geometry.PRIMITIVES:
-                kind, corner = geometry.PRIMITIVES[name]
-            elif (found := geometry.preset_path(name)) is not None:
-                kind, path = "path", found
-            else:
-                scope.warn(
-                    "geometry_approximated",
-                    f"Preset shape {name!r} is drawn as its bounding rectangle.",
-                    key=name,
-                )
-        elif cust is not None:
-            try:
-                kind = "path"
-                path = geometry.custom_path(cust, box.w * 12700, box.h * 12700)
-            except ValueError as exc:
-                kind = "rect"
-                scope.warn(
-                    "geometry_approximated",
-                    f"A custom shape is drawn as its bounding rectangle ({exc}).",
-                    key="custGeom",
-                )
-        if kind == "line":
-            fill, picture = None, None
-        if picture == b"":
-            fill, picture = Fill(_GRAY), None
-        if picture is not None:
-            scope.items.append(ImageItem(box, picture))
-            if stroke is None:
-                return
-        scope.items.append(ShapeItem(kind, box, fill, stroke, corner, path))
+        if line_only and prst is None and cust is None:
+            prst = etree.Element(A + "prstGeom", prst="line")
+        shape = geometry.outline(prst, cust, box.w, box.h)
+        if shape.approximated is not None:
+            scope.warn(
+                "geometry_approximated",
+                f"Shape geometry {shape.approximated!r} is drawn as its bounding rectangle.",
+                key=shape.approximated,
+            )
+        shadow, undrawn = shape_style.shape_shadow(lin, scope.palette, scope.master.theme)
+        for effect in undrawn:
+            if effect not in self._effects_warned:
+                self._effects_warned.add(effect)
+                scope.warn("effect_approximated", f"A shape effect ({effect}) is not drawn.")
+        if shape.open_line:
+            fill = None
+        scope.items.append(
+            ShapeItem(shape.kind, box, fill, stroke, subpaths=shape.subpaths, shadow=shadow)
+        )
 
     # -- pictures ---------------------------------------------------------------
 
@@ -451,82 +406,61 @@ class DeckResolver:
         if tbl is not None:
             self._table(tbl, scope, frame, box)
         elif uri.endswith("/chart"):
-            scope.warn("chart_skipped", "Charts are not drawn yet.")
+            self._chart(data, part, scope, frame.map(box))
         elif uri.endswith("/diagram"):
-            scope.warn("diagram_skipped", "SmartArt diagrams are not drawn yet.")
+            found = diagrams.diagram_shapes(data, part)
+            if found is None:
+                scope.warn("diagram_skipped", "A SmartArt diagram without saved shapes is skipped.")
+            else:  # the saved shapes are in the frame's own coordinates
+                inner = Frame(frame, box, 0.0, 0.0, box.w, box.h)
+                self._walk(found[0], found[1], scope, inner, False, None)
         else:
-            pic = next(data.iter(P + "pic"), None)
-            if pic is not None:  # an OLE object's preview picture
-                self._picture(pic, part, scope, frame.map(box), lin)
+            found_pic = graphic_pictures.preview(data, part)
+            if found_pic is not None:  # an OLE object's preview picture
+                self._picture(found_pic[0], found_pic[1], scope, frame.map(box), lin)
             elif uri.endswith("/ole"):
                 scope.warn("ole_skipped", "An embedded object without a preview is not drawn.")
             else:
                 scope.warn("shape_skipped", f"A graphic frame ({uri}) is not drawn.", key=uri)
 
     def _table(self, tbl: etree._Element, scope: _Scope, frame: Frame, box: Box) -> None:
-        """Cells as a grid of text boxes with explicit fills and thin rules."""
-        scope.warn("table_approximated", "Tables are drawn without their table style.")
-        cols = [pt(g.get("w")) for g in tbl.iterfind(f"{A}tblGrid/{A}gridCol")]
-        rows = list(tbl.iterfind(A + "tr"))
-        heights = [pt(r.get("h")) for r in rows]
-        rule = Stroke((0.6, 0.6, 0.6), 0.5)
-        lin = Lineage(
-            tbl,
-            (),
-            tuple(s for s in (self.default_text_style, scope.master.other_style) if s is not None),
+        """The table with its style (see ``tables``); unknown styles draw unstyled."""
+        if self._table_styles is None:
+            self._table_styles = (self._part_xml(RT.TABLE_STYLES),)
+        style, unknown = table_styles.style_of(
+            tbl, self._table_styles[0], scope.palette, scope.master.theme
         )
-        ctx = TextContext(scope.palette, scope.master.theme, scope.number)
-        y = box.y
-        for r, row in enumerate(rows):
-            x = box.x
-            for c, tc in enumerate(row.iterfind(A + "tc")):
-                width = cols[c] if c < len(cols) else 0.0
-                if not (flag(tc.get("hMerge")) or flag(tc.get("vMerge"))):
-                    span = int(num(tc.get("gridSpan"), 1))
-                    rspan = int(num(tc.get("rowSpan"), 1))
-                    w = sum(cols[c : c + span])
-                    h = sum(heights[r : r + rspan])
-                    cell = frame.map(Box(x, y, w, h))
-                    self._cell(tc, cell, lin, ctx, scope, rule)
-                x += width
-            y += heights[r]
+        if unknown:
+            scope.warn("table_approximated", "A table's style is unknown; drawn unstyled.")
+        defaults = (self.default_text_style, scope.master.other_style)
+        styles = tuple(s for s in defaults if s is not None)
+        ctx = tables.TableContext(scope.palette, scope.master.theme, scope.number, styles)
+        scope.items.extend(tables.table_items(tbl, box, frame, ctx, style))
 
-    def _cell(
-        self,
-        tc: etree._Element,
-        cell: Box,
-        lin: Lineage,
-        ctx: TextContext,
-        scope: _Scope,
-        rule: Stroke,
-    ) -> None:
-        tc_pr = tc.find(A + "tcPr")
-        fill_el = _first_fill([tc_pr]) if tc_pr is not None else None
-        resolved = fill_color(fill_el, scope.palette) if fill_el is not None else None
-        scope.items.append(ShapeItem("rect", cell, Fill(*resolved) if resolved else None, rule))
-        tx_body = tc.find(A + "txBody")
-        if tx_body is None:
+    def _part_xml(self, reltype: str) -> etree._Element | None:
+        """A part related to the presentation part, parsed (None if absent or broken)."""
+        try:
+            return _parse(self.prs.part.part_related_by(reltype).blob)
+        except Exception:
+            return None
+
+    def _chart(self, data: etree._Element, part: Part, scope: _Scope, box: Box) -> None:
+        """A chart drawn from its part's cached values (see ``charts``)."""
+        chart_el = data.find(C + "chart")
+        rid = chart_el.get(R + "id") if chart_el is not None else None
+        try:
+            chart_part = part.related_part(rid) if rid else None
+        except Exception:
+            chart_part = None
+        root = _parse(chart_part.blob) if chart_part is not None else None
+        if root is None:
+            scope.warn("chart_skipped", "A chart's part is missing or unreadable.")
             return
-        text = resolve_text(tx_body, cell, lin, ctx)
-        if text is None:
-            return
-
-        def margin(name: str, default: float) -> float:
-            return pt(tc_pr.get(name), default) if tc_pr is not None else default
-
-        anchor = tc_pr.get("anchor", "t") if tc_pr is not None else "t"
-        scope.items.append(
-            replace(
-                text,
-                insets=(
-                    margin("marL", 7.2),
-                    margin("marT", 3.6),
-                    margin("marR", 7.2),
-                    margin("marB", 3.6),
-                ),  # fmt: skip
-                anchor={"ctr": "ctr", "b": "b"}.get(anchor, "t"),
-            )
-        )
+        chart_ctx = charts.ChartContext(scope.palette, scope.master.theme)
+        drawn = charts.chart_items(root, box, chart_ctx)
+        scope.items.extend(drawn.items)
+        for message in drawn.approximations:
+            scope.warn("chart_approximated", message)
 
     # -- backgrounds --------------------------------------------------------------
 
@@ -544,31 +478,10 @@ class DeckResolver:
         return Background()
 
     def _background_of(self, bg: etree._Element, part: Part, scope: _Scope) -> Background:
-        bg_pr = bg.find(P + "bgPr")
-        if bg_pr is not None:
-            fill_el = _first_fill([bg_pr])
-            if fill_el is None or local(fill_el) == "noFill":
-                return Background()
-            if local(fill_el) == "blipFill":
-                data = self._blip_bytes(fill_el, part, scope)
-                return Background(_GRAY if data == b"" else (1.0, 1.0, 1.0), data or None)
-            resolved = fill_color(fill_el, scope.palette)
-            return Background(resolved[0]) if resolved else Background()
-        ref = bg.find(P + "bgRef")
-        if ref is None:
-            return Background()
-        color_el = first_color(ref)
-        ref_color = resolve_color(color_el, scope.palette) if color_el is not None else None
-        idx = int(num(ref.get("idx"), 0))
-        theme = scope.master.theme
-        style = None
-        if idx >= 1001 and idx - 1001 < len(theme.bg_fill_styles):
-            style = theme.bg_fill_styles[idx - 1001]
-        elif 1 <= idx <= len(theme.fill_styles):
-            style = theme.fill_styles[idx - 1]
-        resolved = fill_color(style, scope.palette, ref_color) if style is not None else None
-        color = resolved or ref_color
-        return Background(color[0]) if color else Background()
+        return shape_style.background(
+            bg, scope.palette, scope.master.theme,
+            lambda blip_fill: self._blip_bytes(blip_fill, part, scope),
+        )  # fmt: skip
 
 
 def _first_fill(sp_prs: list[etree._Element]) -> etree._Element | None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lxml import etree
+from pptx.opc.package import Part
 
-from . import fonts
+from . import symbols
 from .colors import Palette, fill_color, first_color, resolve_color
 from .inherit import Lineage, Theme
 from .model import RGB, Box, Bullet, Paragraph, TextItem, TextRun
-from .xml import A, flag, fraction, local, num, pt
+from .xml import A, R, flag, fraction, local, num, pt
 
 DEFAULT_SIZE = 18.0
 _FILL_TAGS = frozenset(A + t for t in ("solidFill", "gradFill", "pattFill"))
@@ -30,6 +31,7 @@ class TextContext:
     theme: Theme
     slide_number: int
     font_ref_color: RGB | None = None
+    part: Part | None = None  # the part whose relationships hold hyperlink targets
 
 
 def _typeface(name: str, theme: Theme) -> str:
@@ -125,10 +127,18 @@ def _run(
     name = latin.get("typeface", "+mn-lt") if latin is not None else "+mn-lt"
     typeface = _typeface(name or "+mn-lt", ctx.theme)
     underline = level.run_attr(rpr, "u")
-    if rpr is not None and rpr.find(A + "hlinkClick") is not None:
+    link = None
+    click = rpr.find(A + "hlinkClick") if rpr is not None else None
+    if click is not None:
         color, underline = ctx.palette.slot("hlink"), "sng"  # how PowerPoint shows links
+        link = _link_target(click, ctx.part)
     if level.run_attr(rpr, "cap") == "all":
         text = text.upper()
+    text, typeface = _symbol_text(text, typeface, level.run_child(rpr, frozenset({A + "sym"})))
+    strike = level.run_attr(rpr, "strike")
+    highlight = level.run_child(rpr, frozenset({A + "highlight"}))
+    hl_color = first_color(highlight) if highlight is not None else None
+    hl_resolved = resolve_color(hl_color, ctx.palette) if hl_color is not None else None
     return TextRun(
         text=text,
         font=typeface,
@@ -137,7 +147,50 @@ def _run(
         italic=flag(level.run_attr(rpr, "i")),
         underline=underline is not None and underline != "none",
         color=color,
+        strike=strike is not None and strike != "noStrike",
+        baseline=num(level.run_attr(rpr, "baseline")) / 100_000,
+        highlight=hl_resolved[0] if hl_resolved else None,
+        spacing=num(level.run_attr(rpr, "spc")) / 100 * scale,
+        link=link,
+        font_ea=_script_typeface(level.run_child(rpr, frozenset({A + "ea"})), ctx.theme),
+        font_cs=_script_typeface(level.run_child(rpr, frozenset({A + "cs"})), ctx.theme),
     )
+
+
+def _script_typeface(el: etree._Element | None, theme: Theme) -> str:
+    """An ``a:ea``/``a:cs`` typeface; theme references (``+mn-ea``...) name the
+    theme's script font, which the renderer does not keep, so they give ""
+    (draw with the Latin font and per-character fallback)."""
+    name = el.get("typeface", "") if el is not None else ""
+    if not name or name.startswith("+"):
+        return ""
+    return name
+
+
+def _symbol_text(text: str, typeface: str, sym: etree._Element | None) -> tuple[str, str]:
+    """Text set in a symbol font becomes the Unicode characters it shows."""
+    if symbols.is_symbol_typeface(typeface):
+        return symbols.to_unicode(text, typeface), symbols.SYMBOL_DRAW_FONT
+    sym_face = sym.get("typeface", "") if sym is not None else ""
+    if sym_face and symbols.is_symbol_typeface(sym_face):
+        pua = "".join(ch for ch in text if "\uf000" <= ch <= "\uf0ff")
+        if pua:
+            mapped = symbols.to_unicode(pua, sym_face)
+            table = dict(zip(pua, mapped, strict=True))
+            text = "".join(table.get(ch, ch) for ch in text)
+    return text, typeface
+
+
+def _link_target(click: etree._Element, part: Part | None) -> str | None:
+    """The external URL of an ``a:hlinkClick``, if it has one."""
+    rid = click.get(R + "id")
+    if not rid or part is None:
+        return None
+    try:
+        rel = part.rels[rid]
+    except (KeyError, AttributeError):
+        return None
+    return rel.target_ref if rel.is_external else None
 
 
 _AUTONUM_LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -181,7 +234,9 @@ def _bullet(level: _Level, first: TextRun | None, ctx: TextContext, number: int)
     typeface = first.font
     if bu_font is not None and bu_font.get("typeface"):
         typeface = _typeface(bu_font.get("typeface", ""), ctx.theme)
-    if fonts.is_symbol_typeface(typeface) or not char.isprintable():
+    if symbols.is_symbol_typeface(typeface):
+        char, typeface = symbols.to_unicode(char, typeface), symbols.SYMBOL_DRAW_FONT
+    elif not char.isprintable():
         char, typeface = "\u2022", first.font
     size = first.size
     bu_size = level.ppr_child(A + "buSzPct")
@@ -267,6 +322,9 @@ def resolve_text(
                 indent=pt(level.ppr_attr("indent")),
                 bullet=_bullet(level, first, ctx, numbering.get(lvl, 1)),
                 empty_size=end.size,
+                rtl=flag(level.ppr_attr("rtl")),
+                tab_stops=_tab_stops(level.ppr_child(A + "tabLst")),
+                default_tab=pt(level.ppr_attr("defTabSz"), 72.0) or 72.0,
             )
         )
     if not any(p.runs for p in paragraphs):
@@ -276,6 +334,9 @@ def resolve_text(
         # Vertical text: lay out in the box turned a quarter, then rotate it back.
         turn = 270 if vert == "vert270" else 90
         box = Box(box.cx - box.h / 2, box.cy - box.w / 2, box.h, box.w, (box.rot + turn) % 360)
+    turn_text = num(body_attr("rot")) / 60000
+    if turn_text:
+        box = Box(box.x, box.y, box.w, box.h, (box.rot + turn_text) % 360)
     return TextItem(
         box=box,
         paragraphs=tuple(paragraphs),
@@ -290,6 +351,13 @@ def resolve_text(
         ),
         wrap=body_attr("wrap") != "none",
     )
+
+
+def _tab_stops(tab_lst: etree._Element | None) -> tuple[float, ...]:
+    """Explicit tab positions in points, in order."""
+    if tab_lst is None:
+        return ()
+    return tuple(sorted(pt(t.get("pos")) for t in tab_lst.iterfind(A + "tab")))
 
 
 _TXBODY = "{http://schemas.openxmlformats.org/presentationml/2006/main}txBody"

@@ -1,0 +1,127 @@
+"""SmartArt: find the shapes PowerPoint saved for a diagram and hand them back as ``p:`` shapes.
+
+A SmartArt graphic frame points (``dgm:relIds r:dm``) at a data part; laying
+the data out from its layout definition is a job for PowerPoint. But
+PowerPoint also saves the result: a drawing part (``dsp:drawing``) of plain
+DrawingML shapes, in the frame's own coordinates. The data part names it in
+``dsp:dataModelExt relId`` (a relationship *of the slide*), or relates to it
+directly. The drawing's shapes are rewritten into the ``p:`` namespace so the
+resolver walks them like any slide shapes; ``dsp:txXfrm`` (a text box that
+differs from the shape box) becomes a separate text-only shape.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from lxml import etree
+from pptx.opc.package import Part
+
+from .xml import A, P, R
+
+DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
+_DSP_NS = (
+    "http://schemas.microsoft.com/office/drawing/2008/diagram",
+    "http://schemas.openxmlformats.org/drawingml/10/2007/diagram",
+)
+_DRAWING_RT = "/diagramDrawing"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+
+
+def _related(part: Part, rid: str | None) -> Part | None:
+    if not rid:
+        return None
+    try:
+        return part.related_part(rid)
+    except Exception:
+        return None
+
+
+def _drawing_part(data_part: Part, slide_part: Part) -> Part | None:
+    """The diagram's saved drawing: via ``dataModelExt`` (a slide relationship), a
+    relationship of the data part, or the slide's drawing with the same number."""
+    try:
+        data = etree.fromstring(data_part.blob, _PARSER)
+    except etree.XMLSyntaxError:
+        data = None
+    if data is not None:
+        for el in data.iter():
+            if isinstance(el.tag, str) and el.tag.endswith("}dataModelExt"):
+                found = _related(slide_part, el.get("relId"))
+                if found is not None and found is not data_part:
+                    return found
+    for owner in (data_part, slide_part):
+        candidates = [
+            rel.target_part
+            for rel in owner.rels.values()
+            if rel.reltype.endswith(_DRAWING_RT) and not rel.is_external
+        ]
+        if owner is data_part and candidates:
+            return candidates[0]
+        number = re.findall(r"\d+", str(data_part.partname).rsplit("/", 1)[-1])
+        for cand in candidates:
+            if re.findall(r"\d+", str(cand.partname).rsplit("/", 1)[-1]) == number:
+                return cand
+    return None
+
+
+def _to_p(el: etree._Element) -> None:
+    """Rename ``dsp:`` elements to ``p:`` in place (same local names, same meaning)."""
+    for node in el.iter():
+        if not isinstance(node.tag, str):
+            continue
+        ns, _, name = node.tag[1:].partition("}")
+        if ns in _DSP_NS:
+            node.tag = P + name
+
+
+def _split_text_boxes(tree: etree._Element) -> None:
+    """A shape with ``p:txXfrm`` becomes the shape without text plus a text-only shape."""
+    for sp in list(tree.iter(P + "sp")):
+        tx_xfrm, tx_body = sp.find(P + "txXfrm"), sp.find(P + "txBody")
+        if tx_xfrm is None or tx_body is None:
+            continue
+        text_sp = etree.Element(P + "sp")
+        nv = sp.find(P + "nvSpPr")
+        if nv is not None:
+            text_sp.append(copy.deepcopy(nv))
+        sp_pr = etree.SubElement(text_sp, P + "spPr")
+        xfrm = etree.SubElement(sp_pr, A + "xfrm", dict(tx_xfrm.attrib))
+        for c in tx_xfrm:
+            xfrm.append(copy.deepcopy(c))
+        etree.SubElement(sp_pr, A + "noFill")
+        etree.SubElement(etree.SubElement(sp_pr, A + "ln"), A + "noFill")
+        style = sp.find(P + "style")
+        if style is not None:
+            text_sp.append(copy.deepcopy(style))
+        sp.remove(tx_body)
+        text_sp.append(tx_body)
+        sp.addnext(text_sp)
+
+
+def diagram_shapes(
+    graphic_data: etree._Element, slide_part: Part
+) -> tuple[etree._Element, Part] | None:
+    """(a ``p:spTree``-like element of the diagram's shapes, the part their
+    relationships belong to), or None when the deck saved no drawing."""
+    rel_ids = graphic_data.find(DGM + "relIds")
+    data_part = _related(slide_part, rel_ids.get(R + "dm")) if rel_ids is not None else None
+    if data_part is None:
+        return None
+    drawing = _drawing_part(data_part, slide_part)
+    if drawing is None:
+        return None
+    try:
+        root = etree.fromstring(drawing.blob, _PARSER)
+    except etree.XMLSyntaxError:
+        return None
+    tree = next((el for el in root if isinstance(el.tag, str) and el.tag.endswith("}spTree")), None)
+    if tree is None:
+        return None
+    _to_p(tree)
+    _split_text_boxes(tree)
+    return tree, drawing
+
+
+__all__ = ["diagram_shapes"]

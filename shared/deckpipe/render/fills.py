@@ -1,0 +1,129 @@
+"""Fills of shapes and backgrounds: solid, gradient, pattern and picture.
+
+``fill_of`` reads one fill element into a ``Fill``. Gradients keep their
+stops and direction for the painter; patterns become the blend of their
+foreground and background colours weighted by how much of the pattern is
+ink (a hatched area seen from a distance). ``phClr`` in theme styles takes
+the colour of the referring ``fillRef``/``bgRef``.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from .colors import Palette, fill_color, first_color, resolve_color
+from .model import RGB, Fill, Gradient
+from .xml import A, flag, fraction, local, num
+
+# Share of each preset pattern drawn in the foreground colour.
+_PATTERN_INK = {
+    "pct5": 0.05, "pct10": 0.1, "pct20": 0.2, "pct25": 0.25, "pct30": 0.3, "pct40": 0.4,
+    "pct50": 0.5, "pct60": 0.6, "pct70": 0.7, "pct75": 0.75, "pct80": 0.8, "pct90": 0.9,
+    "horz": 0.25, "vert": 0.25, "ltHorz": 0.25, "ltVert": 0.25, "dkHorz": 0.5,
+    "dkVert": 0.5, "narHorz": 0.5, "narVert": 0.5, "dashHorz": 0.2, "dashVert": 0.2,
+    "cross": 0.45, "dnDiag": 0.25, "upDiag": 0.25, "ltDnDiag": 0.25, "ltUpDiag": 0.25,
+    "dkDnDiag": 0.5, "dkUpDiag": 0.5, "wdDnDiag": 0.4, "wdUpDiag": 0.4, "dashDnDiag": 0.2,
+    "dashUpDiag": 0.2, "diagCross": 0.45, "smCheck": 0.5, "lgCheck": 0.5, "smGrid": 0.4,
+    "lgGrid": 0.2, "dotGrid": 0.15, "smConfetti": 0.2, "lgConfetti": 0.3,
+    "horzBrick": 0.25, "diagBrick": 0.25, "solidDmnd": 0.5, "openDmnd": 0.25,
+    "dotDmnd": 0.15, "plaid": 0.5, "sphere": 0.5, "weave": 0.4, "divot": 0.2,
+    "shingle": 0.25, "wave": 0.25, "trellis": 0.6, "zigZag": 0.3,
+}  # fmt: skip
+_WHITE: RGB = (1.0, 1.0, 1.0)
+_BLACK: RGB = (0.0, 0.0, 0.0)
+
+
+def fill_of(
+    fill_el: etree._Element, palette: Palette, placeholder: tuple[RGB, float] | None = None
+) -> Fill | None:
+    """A ``solidFill``/``gradFill``/``pattFill`` as a Fill; None for ``noFill`` or junk.
+
+    (``blipFill`` needs the package to load the picture: see ``picture_fill``.)
+    """
+    tag = local(fill_el)
+    if tag == "gradFill":
+        return _gradient(fill_el, palette, placeholder)
+    if tag == "pattFill":
+        return _pattern(fill_el, palette, placeholder)
+    if tag == "solidFill":
+        found = fill_color(fill_el, palette, placeholder)
+        return Fill(*found) if found else None
+    return None
+
+
+def _color_in(
+    parent: etree._Element | None, palette: Palette, placeholder: tuple[RGB, float] | None
+) -> tuple[RGB, float] | None:
+    el = first_color(parent)
+    return resolve_color(el, palette, placeholder) if el is not None else None
+
+
+def _gradient(
+    el: etree._Element, palette: Palette, placeholder: tuple[RGB, float] | None
+) -> Fill | None:
+    stops = []
+    for gs in el.iterfind(f"{A}gsLst/{A}gs"):
+        found = _color_in(gs, palette, placeholder)
+        if found is not None:
+            stops.append((min(max(fraction(gs.get("pos"), 0.0), 0.0), 1.0), *found))
+    if not stops:
+        return None
+    stops.sort(key=lambda s: s[0])
+    lin, path = el.find(A + "lin"), el.find(A + "path")
+    if path is not None:
+        rect = path.find(A + "fillToRect")
+        focus = (
+            tuple(fraction(rect.get(k), 0.0) for k in ("l", "t", "r", "b"))
+            if rect is not None
+            else (0.0, 0.0, 0.0, 0.0)
+        )
+        gradient = Gradient(tuple(stops), path.get("path", "circle"), focus=focus)  # type: ignore[arg-type]
+    else:
+        angle = num(lin.get("ang"), 0.0) / 60000 if lin is not None else 90.0
+        scaled = flag(lin.get("scaled")) if lin is not None else False
+        gradient = Gradient(tuple(stops), "linear", angle % 360, scaled)
+    n = len(stops)
+    mean: RGB = tuple(sum(s[1][i] for s in stops) / n for i in range(3))  # type: ignore[assignment]
+    alpha = sum(s[2] for s in stops) / n
+    if n == 1 or all(s[1] == stops[0][1] for s in stops):
+        return Fill(stops[0][1], alpha)
+    return Fill(mean, alpha, gradient=gradient)
+
+
+def _pattern(
+    el: etree._Element, palette: Palette, placeholder: tuple[RGB, float] | None
+) -> Fill | None:
+    fg = _color_in(el.find(A + "fgClr"), palette, placeholder) or (_BLACK, 1.0)
+    bg = _color_in(el.find(A + "bgClr"), palette, placeholder) or (_WHITE, 1.0)
+    ink = _PATTERN_INK.get(el.get("prst", "pct5"), 0.5)
+    color: RGB = tuple(f * ink + b * (1 - ink) for f, b in zip(fg[0], bg[0], strict=True))  # type: ignore[assignment]
+    return Fill(color, fg[1] * ink + bg[1] * (1 - ink))
+
+
+def picture_fill(blip_fill: etree._Element, data: bytes) -> Fill:
+    """A picture fill of a shape or background: stretched into ``a:fillRect`` or tiled."""
+    src = blip_fill.find(A + "srcRect")
+    crop = (
+        tuple(fraction(src.get(k), 0.0) for k in ("l", "t", "r", "b")) if src is not None else None
+    )
+    rect_el = blip_fill.find(f"{A}stretch/{A}fillRect")
+    rect = (
+        tuple(fraction(rect_el.get(k), 0.0) for k in ("l", "t", "r", "b"))
+        if rect_el is not None
+        else (0.0, 0.0, 0.0, 0.0)
+    )
+    alpha_el = blip_fill.find(f"{A}blip/{A}alphaModFix")
+    alpha = fraction(alpha_el.get("amt"), 1.0) if alpha_el is not None else 1.0
+    tile = blip_fill.find(A + "tile")
+    scale = (1.0, 1.0)
+    if tile is not None:
+        scale = (fraction(tile.get("sx"), 1.0), fraction(tile.get("sy"), 1.0))
+    return Fill(
+        (0.85, 0.85, 0.85),
+        alpha,
+        image=data,
+        image_rect=rect,  # type: ignore[arg-type]
+        image_crop=crop or (0.0, 0.0, 0.0, 0.0),  # type: ignore[arg-type]
+        image_tile=tile is not None,
+        tile_scale=scale,
+    )

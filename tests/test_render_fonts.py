@@ -1,0 +1,324 @@
+"""Tests for the renderer's fonts and text fidelity: embedded fonts, per-character
+fallback, substitution warnings, symbol fonts, right-to-left text, run features
+(strike, super/subscript, highlight, spacing, tabs, links) and line metrics."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pptx
+import pytest
+from lxml import etree
+from PIL import Image
+from pptx.util import Inches, Pt
+from pypdf import PdfReader
+
+from deckpipe.render import RenderReport, bidi, fonts, render_deck, symbols
+
+A_NS = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_WORD = re.compile(r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<')
+
+
+def render(source) -> tuple[RenderReport, bytes]:
+    out = io.BytesIO()
+    report = render_deck(source, out)
+    return report, out.getvalue()
+
+
+def saved(prs) -> bytes:
+    buf = io.BytesIO()
+    prs.save(buf)
+    return buf.getvalue()
+
+
+def text_box(prs, text: str = "", font: str | None = None, size: float = 18, w: float = 6):
+    """A blank slide with one text box; returns (slide, text frame)."""
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    box = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(w), Inches(3))
+    tf = box.text_frame
+    tf.word_wrap = True
+    run = tf.paragraphs[0].add_run()
+    run.text = text
+    run.font.size = Pt(size)
+    if font:
+        run.font.name = font
+    return slide, tf
+
+
+def embedded_fonts(data: bytes) -> set[str]:
+    """Base names (subset prefix stripped) of fonts with an embedded TrueType file."""
+    names = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            desc = font.get("/FontDescriptor")
+            if desc is None and "/DescendantFonts" in font:
+                desc = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            if desc is not None and "/FontFile2" in desc.get_object():
+                names.add(str(font["/BaseFont"]).split("+")[-1])
+    return names
+
+
+def words(data: bytes, tmp_path: Path) -> list[tuple[str, float, float, float, float]]:
+    """(word, xMin, yMin, xMax, yMax) of page 1, from pdftotext -bbox (y downwards)."""
+    pdf = tmp_path / "w.pdf"
+    pdf.write_bytes(data)
+    html = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = []
+    for m in _WORD.finditer(html):
+        out.append((m.group(5), *(float(m.group(i)) for i in range(1, 5))))
+    return out
+
+
+def raster(data: bytes, tmp_path: Path, dpi: int = 72) -> Image.Image:
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(data)
+    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "r")], check=True)  # fmt: skip
+    return Image.open(next(tmp_path.glob("r-*.png"))).convert("RGB")
+
+
+# -- font files and mapping ------------------------------------------------------
+
+
+def test_every_family_file_is_shipped_with_a_licence():
+    for family, files in fonts.FAMILIES.items():
+        for name in files:
+            assert (fonts.FONT_DIR / f"{name}.ttf").is_file(), (family, name)
+    licences = list((fonts.FONT_DIR / "LICENSES").iterdir())
+    assert len(licences) >= 5
+    assert (fonts.FONT_DIR / "README.md").is_file()
+
+
+@pytest.mark.parametrize(
+    ("typeface", "family", "exact"),
+    [
+        ("Calibri", "Carlito", True),
+        ("Calibri Light", "Carlito", True),
+        ("Cambria", "Caladea", True),
+        ("Arial", "Liberation Sans", True),
+        ("Times New Roman", "Liberation Serif", True),
+        ("Courier New", "Liberation Mono", True),
+        ("Consolas", "Liberation Mono", False),
+        ("Verdana", "DejaVu Sans", False),
+        ("Some Unknown Serif", "Liberation Serif", False),
+        ("Fancy Grotesk", "Liberation Sans", False),
+    ],
+)
+def test_typeface_mapping(typeface, family, exact):
+    m = fonts.mapping(typeface)
+    assert (m.family, m.exact) == (family, exact)
+    assert (fonts.substitution_note(typeface) is None) == exact
+
+
+def test_calibri_is_embedded_as_carlito_and_arial_as_liberation():
+    prs = pptx.Presentation()
+    text_box(prs, "Calibri words", "Calibri")
+    text_box(prs, "Arial words", "Arial")
+    report, data = render(saved(prs))
+    used = embedded_fonts(data)
+    assert "Carlito" in used
+    assert "LiberationSans" in used
+    assert not [w for w in report.warnings if w.code == "font_substituted"]
+
+
+@pytest.mark.parametrize("typeface", ["Calibri", "Verdana", "Cambria"])
+def test_single_spacing_is_font_independent(tmp_path, typeface):
+    # As PowerPoint and LibreOffice's PPTX import: lines 1.2 x size apart, the
+    # first baseline 1.0 x size below the top inset, whatever the font.
+    prs = pptx.Presentation()
+    _, tf = text_box(prs, "alpha", typeface, size=20)
+    for _ in range(3):
+        p = tf.add_paragraph()
+        r = p.add_run()
+        r.text, r.font.size, r.font.name = "alpha", Pt(20), typeface
+    page = PdfReader(io.BytesIO(render(saved(prs))[1])).pages[0]
+    height = float(page.mediabox.height)
+    ys: list[float] = []
+    page.extract_text(
+        visitor_text=lambda t, cm, tm, *_: ys.append(height - tm[5] - cm[5]) if t.strip() else None
+    )
+    assert len(ys) == 4
+    assert ys[0] == pytest.approx(72 + 3.6 + 20, abs=0.01)
+    assert [b - a for a, b in zip(ys, ys[1:], strict=False)] == pytest.approx([24.0] * 3)
+
+
+def test_preload_registers_common_fonts_quickly():
+    start = time.perf_counter()
+    fonts.preload()
+    assert time.perf_counter() - start < 2.0
+    assert fonts.face("Carlito-Regular").has("A")
+    assert fonts.face("DejaVuSans").has("\u2192")
+
+
+# -- per-character fallback and warnings -------------------------------------------
+
+
+def test_scripts_fall_back_per_character_without_question_marks():
+    prs = pptx.Presentation()
+    text_box(prs, "Latin Ελληνικά мир 中文字 한국어 ✓", "Calibri")
+    report, data = render(saved(prs))
+    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    for piece in ("Latin", "Ελληνικά", "мир", "中文字", "한국어", "✓"):
+        assert piece in text
+    assert "?" not in text
+    used = embedded_fonts(data)
+    assert {"Carlito", "DroidSansFallback", "DejaVuSans"} <= used
+    assert not [w for w in report.warnings if w.code == "glyphs_missing"]
+
+
+def test_cjk_font_is_not_embedded_without_cjk_text():
+    prs = pptx.Presentation()
+    text_box(prs, "Only Latin here", "Calibri")
+    assert "DroidSansFallback" not in embedded_fonts(render(saved(prs))[1])
+
+
+def test_characters_no_font_has_are_reported_not_replaced():
+    prs = pptx.Presentation()
+    text_box(prs, "Old \U00010900 script", "Calibri")  # Phoenician: in none of the fonts
+    report, data = render(saved(prs))
+    missing = [w for w in report.warnings if w.code == "glyphs_missing"]
+    assert len(missing) == 1 and "\U00010900" in missing[0].message
+    assert "?" not in PdfReader(io.BytesIO(data)).pages[0].extract_text()
+
+
+def test_unknown_typeface_is_reported_once_per_deck():
+    prs = pptx.Presentation()
+    for _ in range(3):
+        text_box(prs, "Odd font", "Frobnicator Sans")
+    report, _ = render(saved(prs))
+    notes = [w for w in report.warnings if w.code == "font_substituted"]
+    assert len(notes) == 1
+    assert "Frobnicator Sans" in notes[0].message and "Liberation Sans" in notes[0].message
+
+
+# -- symbol fonts --------------------------------------------------------------------
+
+
+def test_symbol_font_characters_become_unicode():
+    assert symbols.to_unicode("\u00d8\u00fc\u00a7", "Wingdings") == "\u27a2\u2713\u25aa"
+    assert symbols.to_unicode("\uf0d8", "Wingdings") == "\u27a2"
+    assert symbols.to_unicode("\u00b7ab1", "Symbol") == "\u2022\u03b1\u03b21"
+
+
+def test_wingdings_bullet_is_drawn_as_its_unicode_arrow():
+    prs = pptx.Presentation()
+    _, tf = text_box(prs, "Arrow bullet", "Calibri")
+    ppr = tf.paragraphs[0]._p.get_or_add_pPr()
+    ppr.set("marL", "342900")
+    ppr.set("indent", "-342900")
+    etree.SubElement(ppr, A_NS + "buFont").set("typeface", "Wingdings")
+    etree.SubElement(ppr, A_NS + "buChar").set("char", "\u00d8")
+    _, data = render(saved(prs))
+    assert "\u27a2" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert "DejaVuSans" in embedded_fonts(data)
+
+
+# -- right-to-left ------------------------------------------------------------------------
+
+
+def test_bidi_visual_order():
+    def show(text: str, rtl: bool) -> str:
+        return "".join(ch for ch, _ in bidi.visual_order([(c, None) for c in text], rtl))
+
+    assert show("abc \u05d0\u05d1\u05d2 def", False) == "abc \u05d2\u05d1\u05d0 def"
+    assert show("\u05d0\u05d1 abc", True) == "abc \u05d1\u05d0"
+    assert show("\u05d0 12 \u05d1", True) == "\u05d1 12 \u05d0"
+    assert show("\u05d0(\u05d1)", True) == "(\u05d1)\u05d0"  # brackets mirrored
+    assert show("plain text", False) == "plain text"
+
+
+def test_rtl_paragraph_is_right_aligned_in_visual_order(tmp_path):
+    prs = pptx.Presentation()
+    _, tf = text_box(prs, "\u05e9\u05dc\u05d5\u05dd \u05e2\u05d5\u05dc\u05dd", "Arial")
+    tf.paragraphs[0]._p.get_or_add_pPr().set("rtl", "1")
+    _, data = render(saved(prs))
+    found = words(data, tmp_path)
+    assert [w for w, *_ in found] == ["\u05dd\u05dc\u05d5\u05e2", "\u05dd\u05d5\u05dc\u05e9"]
+    right_edge = 72 + 6 * 72 - 7.2
+    assert abs(found[-1][3] - right_edge) < 3  # ends at the right inset
+
+
+# -- run features ---------------------------------------------------------------------------
+
+
+def _rpr(tf):
+    return tf.paragraphs[0].runs[0]._r.get_or_add_rPr()
+
+
+def test_hyperlink_becomes_a_link_annotation():
+    prs = pptx.Presentation()
+    _, tf = text_box(prs, "Click me", "Calibri")
+    tf.paragraphs[0].runs[0].hyperlink.address = "https://example.com/x"
+    _, data = render(saved(prs))
+    annots = PdfReader(io.BytesIO(data)).pages[0].get("/Annots") or []
+    uris = [a.get_object()["/A"]["/URI"] for a in annots]
+    assert uris == ["https://example.com/x"]
+
+
+def test_superscript_is_smaller_and_raised(tmp_path):
+    prs = pptx.Presentation()
+    _, tf = text_box(prs, "E=mc", "Calibri", size=24)
+    r = tf.paragraphs[0].add_run()
+    r.text, r.font.size = "2", Pt(24)
+    r._r.get_or_add_rPr().set("baseline", "30000")
+    found = {w: (y0, y1) for w, _, y0, _, y1 in words(render(saved(prs))[1], tmp_path)}
+    base, sup = found.get("E=mc"), found.get("2")
+    if base is None:  # pdftotext may glue the two into one word
+        pytest.fail(f"words: {found}")
+    assert sup[1] - sup[0] < 0.8 * (base[1] - base[0])  # smaller
+    assert sup[1] < base[1] - 6  # raised: its bottom well above the line's
+
+
+def test_tab_moves_text_to_the_next_stop(tmp_path):
+    prs = pptx.Presentation()
+    _, tf = text_box(prs, "a\tb", "Calibri")
+    ppr = tf.paragraphs[0]._p.get_or_add_pPr()
+    tab = etree.SubElement(etree.SubElement(ppr, A_NS + "tabLst"), A_NS + "tab")
+    tab.set("pos", str(Inches(3)))
+    found = {w: x for w, x, *_ in words(render(saved(prs))[1], tmp_path)}
+    # box at 1in, left inset 7.2pt, stop at 3in from the text's left edge
+    assert abs(found["b"] - (72 + 7.2 + 216)) < 1
+
+
+def test_character_spacing_widens_the_run(tmp_path):
+    def width(spc: str | None) -> float:
+        prs = pptx.Presentation()
+        _, tf = text_box(prs, "spacing", "Calibri")
+        if spc:
+            _rpr(tf).set("spc", spc)
+        ((_, x0, _, x1, _),) = words(render(saved(prs))[1], tmp_path)
+        return x1 - x0
+
+    assert width("500") - width(None) > 6 * 5 - 1  # 5 pt after each of 6 gaps
+
+
+def test_strike_and_highlight_are_painted(tmp_path):
+    prs = pptx.Presentation()
+    _, tf = text_box(prs, "marked", "Calibri", size=40)
+    rpr = _rpr(tf)
+    rpr.set("strike", "sngStrike")
+    hl = etree.SubElement(rpr, A_NS + "highlight")
+    etree.SubElement(hl, A_NS + "srgbClr").set("val", "FFFF00")
+    img = raster(render(saved(prs))[1], tmp_path)
+    yellow = sum(1 for p in img.get_flattened_data() if p[0] > 200 and p[1] > 200 and p[2] < 80)
+    assert yellow > 500
+    # a strike line: some row inside the text's box is dark across most of the word
+    box = img.crop((72, 72, 72 + 140, 72 + 60))
+    rows = [sum(1 for x in range(box.width) if box.getpixel((x, y))[2] < 80 and
+                box.getpixel((x, y))[0] < 80) for y in range(box.height)]  # fmt: skip
+    assert max(rows) > 80
+
+
+def test_body_rotation_turns_the_text(tmp_path):
+    prs = pptx.Presentation()
+    _, tf = text_box(prs, "turned text", "Calibri", w=3)
+    tf._txBody.find(A_NS + "bodyPr").set("rot", str(90 * 60000))
+    found = words(render(saved(prs))[1], tmp_path)
+    ((_, x0, y0, x1, y1),) = [w for w in found if w[0] == "turned"]
+    assert y1 - y0 > x1 - x0  # vertical
