@@ -3,10 +3,13 @@
 import functions_framework
 from cloudevents.http import CloudEvent
 
+from deckpipe import convert as worker
 from deckpipe import runtime, web
 
-# Cold start: configuration, clients and the renderer are ready before the first event.
+# Cold start: configuration, clients, the renderer and its fonts are ready
+# before the first event.
 RUNTIME = runtime.load()
+worker.warm_up()
 
 
 @functions_framework.cloud_event

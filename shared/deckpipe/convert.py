@@ -274,3 +274,15 @@ def _default_renderer() -> Renderer:
 
 
 __all__ = ["Delivery", "RetryLater", "delivery_from_event", "handle"]
+
+
+def warm_up() -> float:
+    """Import the renderer and load its core fonts at cold start, so the first
+    delivery does not pay for them; returns the seconds it took (logged)."""
+    started = time.monotonic()
+    from .render import fonts
+
+    fonts.preload()
+    elapsed = time.monotonic() - started
+    log.info("renderer ready", extra={"warm_up_s": round(elapsed, 3)})
+    return elapsed
