@@ -118,6 +118,9 @@ class Theme:
     line_widths: list[float] = field(default_factory=list)  # points
     line_styles: list[etree._Element] = field(default_factory=list)  # a:lnStyleLst/a:ln
     effect_styles: list[etree._Element] = field(default_factory=list)  # a:effectStyle
+    # Script fonts: "mj-ea", "mn-cs"... -> a:ea/a:cs typeface ("" when the theme
+    # leaves it empty), and "mj:Jpan", "mn:Arab"... -> a:font script="..." typeface.
+    script_fonts: dict[str, str] = field(default_factory=dict)
 
 
 def _children(el: etree._Element | None) -> list[etree._Element]:
@@ -137,6 +140,13 @@ def read_theme(theme: etree._Element | None) -> Theme:
         result.major_font = major.get("typeface", result.major_font)
     if minor is not None and minor.get("typeface"):
         result.minor_font = minor.get("typeface", result.minor_font)
+    for prefix, tag in (("mj", "majorFont"), ("mn", "minorFont")):
+        for el in elements.iterfind(f"{A}fontScheme/{A}{tag}/*"):
+            slot = el.get("script") if el.tag == A + "font" else etree.QName(el).localname
+            if slot in ("ea", "cs"):
+                result.script_fonts[f"{prefix}-{slot}"] = el.get("typeface", "")
+            elif slot and el.get("typeface"):
+                result.script_fonts[f"{prefix}:{slot}"] = el.get("typeface", "")
     fmt = elements.find(A + "fmtScheme")
     if fmt is not None:
         result.fill_styles = _children(fmt.find(A + "fillStyleLst"))
