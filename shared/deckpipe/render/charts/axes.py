@@ -1,0 +1,209 @@
+"""Axis scales and the drawing of axes: lines, tick marks, tick labels, gridlines.
+
+Automatic value scales follow LibreOffice's rules (what the references
+show): at most 10 intervals of 1, 2 or 5 times a power of ten; a value axis
+of positive values starts at zero unless the smallest value is above 5/6 of
+the largest; when the largest value falls exactly on the last tick one more
+interval is added. Horizontal value axes of scatter charts do not reach to
+zero.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lxml import etree
+
+from ..model import Box, ShapeItem, Stroke
+from ..xml import C, num
+from .numfmt import fmt
+from .part import on, val
+from .style import Canvas, Font, label, text_width
+
+MAX_INTERVALS = 10
+TICK = 4.0  # tick mark length, pt
+
+
+def nice_scale(
+    lo: float,
+    hi: float,
+    fixed_min: float | None = None,
+    fixed_max: float | None = None,
+    unit: float | None = None,
+    steps: float = MAX_INTERVALS,
+    expand_to_zero: bool = False,
+) -> tuple[float, float, float]:
+    """(min, max, major unit) with round steps covering [lo, hi]."""
+    if expand_to_zero and fixed_min is None:
+        if lo > 0 and (lo < hi * 5 / 6 or lo == hi):
+            lo = 0.0
+        elif hi < 0 and (hi > lo * 5 / 6 or lo == hi):
+            hi = 0.0
+    if fixed_min is not None:
+        lo = fixed_min
+    if fixed_max is not None:
+        hi = fixed_max
+    if hi <= lo:
+        hi = lo + (abs(lo) or 1.0) if fixed_max is None else hi
+        lo = hi - 1 if hi <= lo else lo
+    candidates: list[float]
+    if unit is not None and unit > 0:
+        candidates = [unit]
+    else:
+        raw = (hi - lo) / max(steps, 1)
+        mag = 10 ** math.floor(math.log10(raw))
+        candidates = [m * mag for m in (1, 2, 5, 10, 20, 50, 100) if m * mag >= raw * 0.999]
+    start = end = 0.0
+    step = candidates[0]
+    for step in candidates:
+        start = fixed_min if fixed_min is not None else math.floor(lo / step + 1e-9) * step
+        end = fixed_max if fixed_max is not None else math.ceil(hi / step - 1e-9) * step
+        if fixed_max is None and hi != 0 and abs(end - hi) < step * 1e-6:
+            end += step
+        if fixed_min is None and lo != 0 and abs(start - lo) < step * 1e-6:
+            start -= step
+        if end <= start:
+            end = start + step
+        if (end - start) / step <= steps + 1e-9:
+            break
+    return start, end, step
+
+
+@dataclass
+class Scale:
+    lo: float
+    hi: float
+    step: float
+    reverse: bool = False
+    log: float = 0.0  # logarithm base (0 = linear)
+
+    def frac(self, v: float) -> float:
+        """Where ``v`` falls along the axis, 0 at its start and 1 at its end."""
+        if self.log:
+            lo, hi = math.log(self.lo, self.log), math.log(self.hi, self.log)
+            f = (math.log(max(v, 1e-300), self.log) - lo) / ((hi - lo) or 1.0)
+        else:
+            f = (v - self.lo) / ((self.hi - self.lo) or 1.0)
+        return 1 - f if self.reverse else f
+
+    def ticks(self) -> list[float]:
+        out, v = [], self.lo
+        while v <= self.hi + self.step * 1e-6 and len(out) < 200:
+            out.append(0.0 if abs(v) < self.step * 1e-9 else v)
+            v = v * self.log if self.log else v + self.step
+        return out
+
+    def minor_ticks(self, axis: etree._Element | None) -> list[float]:
+        unit = num(val(axis, "minorUnit"), 0) or self.step / 5
+        out, v = [], self.lo
+        while v <= self.hi + unit * 1e-6 and len(out) < 1000 and not self.log:
+            out.append(v)
+            v += unit
+        return out
+
+
+def value_scale(
+    axis: etree._Element | None,
+    lo: float,
+    hi: float,
+    *,
+    percent: bool = False,
+    expand_to_zero: bool = True,
+) -> Scale:
+    """The scale of a value axis over data from ``lo`` to ``hi`` (``c:scaling`` wins)."""
+    scaling = axis.find(C + "scaling") if axis is not None else None
+    fmin = num(val(scaling, "min")) if val(scaling, "min") is not None else None
+    fmax = num(val(scaling, "max")) if val(scaling, "max") is not None else None
+    unit = num(val(axis, "majorUnit"), 0) or None
+    reverse = val(scaling, "orientation", "minMax") == "maxMin"
+    log = num(val(scaling, "logBase"), 0)
+    if log > 1 and lo > 0:
+        low = fmin or 10 ** math.floor(math.log(lo, log) + 1e-9) if lo > 0 else 1.0
+        high = fmax or log ** math.ceil(math.log(max(hi, low * log), log) - 1e-9)
+        return Scale(low, max(high, low * log), log, reverse, log)
+    if percent:
+        fmin = 0.0 if fmin is None and lo >= 0 else fmin
+        fmax = 1.0 if fmax is None else fmax
+    start, end, step = nice_scale(lo, hi, fmin, fmax, unit, MAX_INTERVALS, expand_to_zero)
+    return Scale(start, end, step, reverse)
+
+
+def deleted(axis: etree._Element | None) -> bool:
+    return axis is None or on(axis, "delete")
+
+
+def axis_stroke(canvas: Canvas, axis: etree._Element | None) -> Stroke | None:
+    """An axis line: its ``c:spPr`` line, else the default thin grey line."""
+    if deleted(axis):
+        return None
+    line = canvas.line(axis.find(C + "spPr"))  # type: ignore[union-attr]
+    if line is False:
+        return None
+    if isinstance(line, Stroke):
+        return line
+    width = canvas.line_width(axis.find(C + "spPr")) or 0.75  # type: ignore[union-attr]
+    return Stroke(canvas.line_grey, width)
+
+
+def gridlines(canvas: Canvas, axis: etree._Element | None, tag: str) -> Stroke | None:
+    el = axis.find(C + tag) if axis is not None else None
+    if el is None:
+        return None
+    line = canvas.line(el.find(C + "spPr"))
+    if line is False:
+        return None
+    return line if isinstance(line, Stroke) else Stroke(canvas.line_grey, 0.75)
+
+
+def tick_labels_shown(axis: etree._Element | None) -> bool:
+    return not deleted(axis) and val(axis, "tickLblPos", "nextTo") != "none"
+
+
+def draw_ticks(
+    canvas: Canvas,
+    axis: etree._Element | None,
+    stroke: Stroke | None,
+    positions: list[float],
+    at: float,
+    vertical_axis: bool,
+    outward: float,
+    tag: str = "majorTickMark",
+) -> None:
+    """Tick marks across an axis line at ``at``; ``outward`` is -1 or +1 (away from the plot)."""
+    mark = val(axis, tag, "cross" if tag == "majorTickMark" else "none")
+    if stroke is None or mark == "none":
+        return
+    a = {"out": 0.0, "in": -TICK, "cross": -TICK}.get(mark or "", 0.0)
+    b = {"out": TICK, "in": 0.0, "cross": TICK}.get(mark or "", 0.0)
+    if tag == "minorTickMark":
+        a, b = a / 2, b / 2
+    for p in positions:
+        lo, hi = sorted((at + a * outward, at + b * outward))
+        box = Box(lo, p, hi - lo, 0) if vertical_axis else Box(p, lo, 0, hi - lo)
+        canvas.items.append(ShapeItem("line", box, None, stroke))
+
+
+def value_labels(
+    canvas: Canvas,
+    texts: list[tuple[float, str]],
+    font: Font,
+    at: float,
+    vertical_axis: bool,
+    side: int,
+) -> None:
+    """Tick labels of a value axis: ``side`` -1 places them left of / below ``at``... see code."""
+    for p, text in texts:
+        if vertical_axis:
+            w = max(text_width(text, font) + 8, 40)
+            x = at - TICK - 2 - w if side < 0 else at + TICK + 2
+            b = Box(x, p - font.size * 0.7, w, font.size * 1.4)
+            canvas.items.append(label(text, b, font, "r" if side < 0 else "l"))
+        else:
+            w = max(text_width(text, font) + 8, 40)
+            y = at + TICK if side > 0 else at - TICK - font.size * 1.4
+            canvas.items.append(label(text, Box(p - w / 2, y, w, font.size * 1.4), font))
+
+
+def tick_texts(scale: Scale, code: str) -> list[tuple[float, str]]:
+    return [(t, fmt(t, code)) for t in scale.ticks()]

@@ -1,0 +1,381 @@
+"""Charts on two axes (bar, line, area, scatter, bubble, stock): scales, layout, drawing.
+
+Each chart group names its axes (``c:axId``); a group whose value axis is not
+the first group's is drawn against that secondary axis, with its own scale
+and tick labels on the far side.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ..model import Box, ShapeItem
+from ..xml import C, local
+from . import plots
+from .axes import (
+    TICK,
+    Scale,
+    axis_stroke,
+    deleted,
+    draw_ticks,
+    gridlines,
+    nice_scale,
+    tick_labels_shown,
+    tick_texts,
+    value_labels,
+    value_scale,
+)
+from .geometry import Plane
+from .layout import manual
+from .part import Group, fmt_code, val
+from .style import Canvas, Font, label, text_width
+
+
+def _axes_by_id(plot_area: etree._Element) -> dict[str, etree._Element]:
+    found = {}
+    for el in plot_area:
+        if isinstance(el.tag, str) and local(el) in ("catAx", "valAx", "dateAx", "serAx"):
+            found[val(el, "axId", "") or ""] = el
+    return found
+
+
+def _data_range(groups: list[Group]) -> tuple[float, float, bool]:
+    lo, hi, percent, seen = 0.0, 0.0, False, False
+    for g in groups:
+        if g.grouping == "percentStacked":
+            percent = True
+            lo, hi = min(lo, 0.0), max(hi, 1.0)
+            seen = True
+        elif g.stacked and g.kind in ("bar", "area", "line"):
+            n = max((len(s.values) for s in g.series), default=0)
+            for i in range(n):
+                pos = sum(max(s.values[i] or 0, 0) for s in g.series if i < len(s.values))
+                neg = sum(min(s.values[i] or 0, 0) for s in g.series if i < len(s.values))
+                lo, hi = (min(lo, neg), max(hi, pos)) if seen else (neg, pos)
+                seen = True
+        else:
+            vals = [v for s in g.series for v in s.values if v is not None]
+            if vals:
+                lo, hi = (
+                    (min(lo, min(vals)), max(hi, max(vals))) if seen else (min(vals), max(vals))
+                )
+                seen = True
+    return lo, hi, percent
+
+
+def draw(
+    canvas: Canvas, plot_area: etree._Element, groups: list[Group], rect: Box, box: Box
+) -> None:
+    axes = _axes_by_id(plot_area)
+    first = groups[0]
+    scatter = first.kind in ("scatter", "bubble")
+    ids = first.ax_ids + ["", ""]
+    cat_ax, val_ax = axes.get(ids[0]), axes.get(ids[1])
+    horizontal = first.horizontal
+    sec_groups = [
+        g for g in groups if len(g.ax_ids) > 1 and g.ax_ids[1] != ids[1] and g.ax_ids[1] in axes
+    ]
+    prim_groups = [g for g in groups if g not in sec_groups]
+    sec_ax = axes.get(sec_groups[0].ax_ids[1]) if sec_groups else None
+
+    def scale_for(gs: list[Group], axis: etree._Element | None) -> tuple[Scale, str]:
+        lo, hi, percent = _data_range(gs)
+        scale = value_scale(axis, lo, hi, percent=percent)
+        s0 = next((s for g in gs for s in g.series), None)
+        code = "0%" if percent else fmt_code(axis) or (s0.format_code if s0 else "General")
+        return scale, code
+
+    vscale, vcode = scale_for(prim_groups, val_ax)
+    sscale, scode = scale_for(sec_groups, sec_ax) if sec_groups else (vscale, vcode)
+
+    x_scale, xcode = None, "General"
+    if scatter:
+        xs = [x for g in groups for s in g.series for x in s.xs if x is not None] or [0.0, 1.0]
+        scaling = cat_ax.find(C + "scaling") if cat_ax is not None else None
+        fmin, fmax = val(scaling, "min"), val(scaling, "max")
+        lo, hi, step = nice_scale(
+            min(xs),
+            max(xs),
+            float(fmin) if fmin else None,
+            float(fmax) if fmax else None,
+            float(val(cat_ax, "majorUnit") or 0) or None,
+            expand_to_zero=first.kind == "bubble",  # as LibreOffice draws them
+        )
+        x_scale = Scale(lo, hi, step, val(scaling, "orientation", "minMax") == "maxMin")
+        s0 = next((s for g in groups for s in g.series), None)
+        xcode = fmt_code(cat_ax) or "General"
+        if s0 is not None and fmt_code(cat_ax) is None:
+            from .part import numbers
+
+            xcode = numbers(s0.element.find(C + "xVal"))[1]
+
+    categories = next((s.categories for g in groups for s in g.series if s.categories), [])
+    n_cat = max([len(categories)] + [len(s.values) for g in groups for s in g.series] + [1])
+    categories = categories + [str(i + 1) for i in range(len(categories), n_cat)]
+
+    vfont = canvas.text_font(val_ax.find(C + "txPr") if val_ax is not None else None)
+    sfont = canvas.text_font(sec_ax.find(C + "txPr") if sec_ax is not None else None)
+    cfont = canvas.text_font(cat_ax.find(C + "txPr") if cat_ax is not None else None)
+    show_val, show_cat = tick_labels_shown(val_ax), tick_labels_shown(cat_ax)
+    show_sec = sec_ax is not None and tick_labels_shown(sec_ax)
+    vtexts = tick_texts(vscale, vcode)
+    stexts = tick_texts(sscale, scode) if show_sec else []
+    if scatter and x_scale is not None:
+        ctexts = tick_texts(x_scale, xcode)
+        cat_labels = [t for _, t in ctexts]
+    else:
+        cat_labels = categories[:n_cat]
+
+    # automatic plot rect: room for tick labels
+    def widest(texts: list[str], font: Font) -> float:
+        return max((text_width(t, font) for t in texts), default=0.0) + TICK + 4
+
+    left = right = bottom = 0.0
+    top = vfont.size * 0.6
+    if horizontal:
+        left = min(widest(cat_labels, cfont), rect.w * 0.4) if show_cat else 0
+        bottom = vfont.size * 1.3 + TICK if show_val else 0
+        top = max(top, sfont.size * 1.3 + TICK) if show_sec else top
+    else:
+        left = widest([t for _, t in vtexts], vfont) if show_val else 0
+        right = widest([t for _, t in stexts], sfont) if show_sec else TICK
+        if show_cat:
+            slot = (rect.w - left - right) / max(n_cat, 1)
+            lines = max((len(_wrap(c, cfont, slot)) for c in cat_labels), default=1)
+            bottom = cfont.size * 1.25 * min(lines, 3) + TICK + 2
+    auto = Box(
+        rect.x + left, rect.y + top, max(rect.w - left - right, 1), max(rect.h - top - bottom, 1)
+    )
+    plot = auto
+    placed = manual(plot_area, box, auto)
+    if placed is not None:
+        inner = val(plot_area.find(f"{C}layout/{C}manualLayout"), "layoutTarget") == "inner"
+        plot = (
+            placed
+            if inner
+            else Box(
+                placed.x + left,
+                placed.y + top,
+                max(placed.w - left - right, 1),
+                max(placed.h - top - bottom, 1),
+            )
+        )
+
+    sp = plot_area.find(C + "spPr")
+    pf, pl = canvas.fill(sp), canvas.line(sp)
+    if pf or pl:
+        canvas.items.append(ShapeItem("rect", plot, pf or None, pl or None))  # type: ignore[arg-type]
+
+    cat_scaling = cat_ax.find(C + "scaling") if cat_ax is not None else None
+    between = val(val_ax, "crossBetween", "between") != "midCat" if not scatter else False
+    plane = Plane(
+        plot,
+        n_cat,
+        horizontal,
+        between,
+        val(cat_scaling, "orientation", "minMax") == "maxMin",
+        x_scale,
+    )
+
+    # gridlines (value axis, then category axis)
+    r = plot
+    for tag in ("minorGridlines", "majorGridlines"):
+        stroke = gridlines(canvas, val_ax, tag)
+        if stroke is not None:
+            ticks = vscale.ticks() if tag == "majorGridlines" else vscale.minor_ticks(val_ax)
+            for t in ticks:
+                p = plane.value(t, vscale)
+                b = Box(p, r.y, 0, r.h) if horizontal else Box(r.x, p, r.w, 0)
+                canvas.items.append(ShapeItem("line", b, None, stroke))
+        stroke = gridlines(canvas, cat_ax, tag)
+        if stroke is not None and tag == "majorGridlines":
+            if scatter and x_scale is not None:
+                positions = [plane.x(t) for t in x_scale.ticks()]
+            else:
+                positions = _cat_edges(plane)
+            for p in positions:
+                b = Box(r.x, p, r.w, 0) if horizontal else Box(p, r.y, 0, r.h)
+                canvas.items.append(ShapeItem("line", b, None, stroke))
+
+    for g in groups:
+        scale = sscale if g in sec_groups else vscale
+        if g.kind == "bar":
+            plots.bars(canvas, g, plane, scale)
+        elif g.kind == "area":
+            plots.areas(canvas, g, plane, scale)
+        elif g.kind == "bubble":
+            plots.bubbles(canvas, g, plane, scale)
+        elif g.kind == "stock":
+            plots.stock_extras(canvas, g, plane, scale)
+            plots.lines(canvas, g, plane, scale)
+        else:
+            plots.lines(canvas, g, plane, scale)
+
+    # axis lines, tick marks and labels
+    cross = _crossing(val_ax, vscale)
+    cat_line_at = plane.value(cross, vscale)
+    if scatter and x_scale is not None:
+        val_line_at = plane.x(_crossing(cat_ax, x_scale))
+    else:
+        val_line_at = r.y + r.h if horizontal else r.x
+        if plane.cat_reverse:
+            val_line_at = r.y if horizontal else r.x + r.w
+    cstroke, vstroke = axis_stroke(canvas, cat_ax), axis_stroke(canvas, val_ax)
+    if horizontal:
+        if cstroke:
+            canvas.items.append(ShapeItem("line", Box(cat_line_at, r.y, 0, r.h), None, cstroke))
+            draw_ticks(canvas, cat_ax, cstroke, _cat_edges(plane), cat_line_at, True, -1)
+        if vstroke:
+            canvas.items.append(ShapeItem("line", Box(r.x, val_line_at, r.w, 0), None, vstroke))
+            draw_ticks(
+                canvas,
+                val_ax,
+                vstroke,
+                [plane.value(t, vscale) for t in vscale.ticks()],
+                val_line_at,
+                False,
+                1,
+            )
+    else:
+        if cstroke:
+            canvas.items.append(ShapeItem("line", Box(r.x, cat_line_at, r.w, 0), None, cstroke))
+            positions = (
+                [plane.x(t) for t in x_scale.ticks()] if scatter and x_scale else _cat_edges(plane)
+            )
+            draw_ticks(canvas, cat_ax, cstroke, positions, cat_line_at, False, 1)
+        if vstroke:
+            canvas.items.append(ShapeItem("line", Box(val_line_at, r.y, 0, r.h), None, vstroke))
+            draw_ticks(
+                canvas,
+                val_ax,
+                vstroke,
+                [plane.value(t, vscale) for t in vscale.ticks()],
+                val_line_at,
+                True,
+                -1,
+            )
+    if sec_ax is not None and not deleted(sec_ax):
+        sstroke = axis_stroke(canvas, sec_ax)
+        if sstroke:
+            at = r.x + r.w if not horizontal else r.y
+            b = Box(at, r.y, 0, r.h) if not horizontal else Box(r.x, at, r.w, 0)
+            canvas.items.append(ShapeItem("line", b, None, sstroke))
+    low = {"low": True, "high": False}
+    if show_val:
+        pos = val(val_ax, "tickLblPos", "nextTo")
+        if horizontal:
+            at = r.y + r.h if pos != "high" else r.y
+            value_labels(
+                canvas,
+                [(plane.value(t, vscale), s) for t, s in vtexts],
+                vfont,
+                at,
+                False,
+                1 if pos != "high" else -1,
+            )
+        else:
+            at = val_line_at if pos == "nextTo" else (r.x if pos == "low" else r.x + r.w)
+            value_labels(
+                canvas,
+                [(plane.value(t, vscale), s) for t, s in vtexts],
+                vfont,
+                at,
+                True,
+                -1 if pos != "high" else 1,
+            )
+    if show_sec:
+        texts = [(plane.value(t, sscale), s) for t, s in stexts]
+        if horizontal:
+            value_labels(canvas, texts, sfont, r.y, False, -1)
+        else:
+            value_labels(canvas, texts, sfont, r.x + r.w, True, 1)
+    if show_cat:
+        pos = val(cat_ax, "tickLblPos", "nextTo")
+        if scatter and x_scale is not None:
+            at = cat_line_at if pos == "nextTo" else r.y + r.h
+            value_labels(
+                canvas,
+                [(plane.x(t), s) for t, s in ctexts],
+                cfont,
+                max(at, r.y) if low.get(pos or "", True) else r.y,
+                False,
+                1,
+            )
+        else:
+            _category_labels(
+                canvas, plane, cat_labels, cfont, cat_ax, cat_line_at, pos or "nextTo", vscale
+            )
+
+
+def _crossing(axis: etree._Element | None, scale: Scale) -> float:
+    """Where the other axis crosses this one (``c:crosses``/``c:crossesAt`` of the other)."""
+    # the crossing is stored on the crossing axis; callers pass the axis that is crossed
+    lo, hi = min(scale.lo, scale.hi), max(scale.lo, scale.hi)
+    return min(max(0.0, lo), hi)
+
+
+def _cat_edges(plane: Plane) -> list[float]:
+    n = plane.n_cat
+    if plane.between:
+        return [plane.cat(i - 0.5) for i in range(n + 1)]
+    return [plane.cat(i) for i in range(n)]
+
+
+def _wrap(text: str, font: Font, width: float) -> list[str]:
+    """``text`` broken at spaces into lines of at most ``width`` (roughly)."""
+    words, lines, cur = text.split(), [], ""
+    for w in words:
+        trial = f"{cur} {w}".strip()
+        if cur and text_width(trial, font) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = trial
+    return lines + [cur] if cur else lines or [""]
+
+
+def _category_labels(
+    canvas: Canvas,
+    plane: Plane,
+    labels: list[str],
+    font: Font,
+    axis: etree._Element | None,
+    at: float,
+    pos: str,
+    vscale: Scale,
+) -> None:
+    r = plane.rect
+    slot = plane.cat_length / max(plane.n_cat, 1)
+    skip = int(float(val(axis, "tickLblSkip") or 0)) or 1
+    if plane.horizontal:
+        x = at if pos == "nextTo" else (r.x if pos != "high" else r.x + r.w)
+        if pos == "nextTo" and vscale.lo < 0 and not vscale.reverse:
+            x = r.x
+        for i, text in enumerate(labels):
+            if i % skip:
+                continue
+            c = plane.cat(i)
+            w = text_width(text, font) + 8
+            canvas.items.append(
+                label(
+                    text, Box(x - TICK - 2 - w, c - font.size * 0.7, w, font.size * 1.4), font, "r"
+                )
+            )
+        return
+    y = at if pos == "nextTo" else (r.y + r.h if pos != "high" else r.y)
+    if pos == "nextTo" and vscale.lo < 0 < vscale.hi:
+        y = at
+    if skip == 1 and labels:
+        widest = max(max((text_width(w, font) for w in t.split()), default=0) for t in labels)
+        if widest > slot * 1.05:
+            skip = max(1, int(-(-widest // max(slot, 1))))
+    for i, text in enumerate(labels):
+        if i % skip:
+            continue
+        c = plane.cat(i)
+        lines = _wrap(text, font, slot * skip)
+        h = font.size * 1.25 * len(lines)
+        w = max(slot * skip, max(text_width(t, font) for t in lines) + 6)
+        canvas.items.append(
+            label("\n".join(lines), Box(c - w / 2, y + TICK, w, h), font, "ctr", "t")
+        )

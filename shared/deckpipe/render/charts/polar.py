@@ -1,0 +1,134 @@
+"""Round charts: pie and doughnut slices, radar webs."""
+
+from __future__ import annotations
+
+import math
+
+from ..model import Box, Fill, ShapeItem, Stroke
+from ..xml import C
+from .axes import gridlines, tick_labels_shown, tick_texts, value_scale
+from .geometry import polygon, sector
+from .labels import data_labels
+from .part import Group, fmt_code, fraction_val
+from .plots import _marker, marker_style, point_fill, series_style
+from .style import Canvas, label, text_width
+
+
+def pie(canvas: Canvas, g: Group, rect: Box) -> None:
+    """The first series of a pie/doughnut group as slices starting at ``firstSliceAng``."""
+    if not g.series:
+        return
+    hole = fraction_val(g.val("holeSize", "50")) if g.kind == "doughnut" else 0.0
+    d = min(rect.w, rect.h)
+    pie_box = Box(rect.x + (rect.w - d) / 2, rect.y + (rect.h - d) / 2, d, d)
+    rings = g.series if g.kind == "doughnut" else g.series[:1]
+    ring_w = (1 - hole) / max(len(rings), 1)
+    for k, s in enumerate(rings):
+        values = [max(v or 0.0, 0.0) for v in s.values]
+        total = sum(values)
+        if total <= 0:
+            continue
+        outer = 1 - k * ring_w
+        inner = outer - ring_w if g.kind == "doughnut" else 0.0
+        box = Box(pie_box.cx - d * outer / 2, pie_box.cy - d * outer / 2, d * outer, d * outer)
+        angle = float(g.val("firstSliceAng", "0") or 0)
+        line = canvas.line(s.sp_pr)
+        outline = (
+            line
+            if isinstance(line, Stroke)
+            else None
+            if line is False
+            else Stroke((1.0, 1.0, 1.0), 0.75)
+        )
+        labels = data_labels(canvas, g, s, "bestFit")
+        series_fill = series_style(canvas, g, s, len(rings))[0]
+        for i, v in enumerate(values):
+            if v <= 0:
+                continue
+            sweep = v / total * 360
+            fill = point_fill(canvas, s, i, len(values), g.vary_colors, series_fill)
+            path = sector(angle, sweep, inner / outer if outer else 0.0)
+            canvas.items.append(ShapeItem("path", box, fill, outline, 0.0, path))
+            if labels is not None:
+                text = labels.text(s, i, s.values[i] or 0.0, total)
+                mid = math.radians(angle + sweep / 2)
+                r = d * outer / 2
+                if labels.position == "outEnd":
+                    w = text_width(text, labels.font)
+                    dist = r + labels.height * 0.8 + abs(math.sin(mid)) * w / 2
+                elif labels.position == "inEnd":
+                    dist = r * 0.8
+                elif labels.position == "ctr" or hole:
+                    dist = r * (1 + inner / outer) / 2 if outer else r / 2
+                else:
+                    dist = r * 0.65
+                labels.place(
+                    canvas,
+                    text,
+                    pie_box.cx + dist * math.sin(mid),
+                    pie_box.cy - dist * math.cos(mid),
+                )
+            angle += sweep
+
+
+def radar(canvas: Canvas, g: Group, rect: Box, cat_ax, val_ax) -> None:  # type: ignore[no-untyped-def]
+    """A radar web: category spokes clockwise from the top, rings at the value ticks."""
+    n = max([len(s.values) for s in g.series] + [len(s.categories) for s in g.series] + [1])
+    cats = next((s.categories for s in g.series if s.categories), [])
+    cats = cats + [str(i + 1) for i in range(len(cats), n)]
+    vals = [v for s in g.series for v in s.values if v is not None] or [0.0, 1.0]
+    scale = value_scale(val_ax, min(min(vals), 0.0), max(vals), expand_to_zero=True)
+    scale.reverse = False
+    font = canvas.text_font(cat_ax.find(C + "txPr") if cat_ax is not None else None)
+    show_cats = tick_labels_shown(cat_ax)
+    margin = font.size * 1.6 if show_cats else 0
+    longest = max((text_width(c, font) for c in cats), default=0) if show_cats else 0
+    radius = max(min(rect.w / 2 - longest - 4, rect.h / 2 - margin), 4)
+    cx, cy = rect.cx, rect.cy
+
+    def at(i: float, v: float) -> tuple[float, float]:
+        a = 2 * math.pi * i / n
+        r = radius * min(max(scale.frac(v), 0.0), 1.2)
+        return cx + r * math.sin(a), cy - r * math.cos(a)
+
+    grid = gridlines(canvas, val_ax, "majorGridlines")
+    spokes = gridlines(canvas, cat_ax, "majorGridlines") or Stroke(canvas.line_grey, 0.75)
+    for t in scale.ticks()[1:] if grid is not None else []:
+        canvas.items.append(polygon([at(i, t) for i in range(n)], None, grid, closed=True))
+    for i in range(n):
+        x, y = at(i, scale.hi)
+        canvas.items.append(polygon([(cx, cy), (x, y)], None, spokes, closed=False))
+        if show_cats:
+            a = 2 * math.pi * i / n
+            w = text_width(cats[i], font) + 8
+            lx = cx + (radius + 4) * math.sin(a) + math.sin(a) * w / 2
+            ly = cy - (radius + font.size * 0.9) * math.cos(a)
+            canvas.items.append(
+                label(cats[i], Box(lx - w / 2, ly - font.size * 0.7, w, font.size * 1.4), font)
+            )
+    filled = g.val("radarStyle") == "filled"
+    for pos, s in enumerate(g.series):
+        fill, stroke = series_style(canvas, g, s, len(g.series))
+        pts = [at(i, v) for i, v in enumerate(s.values) if v is not None]
+        if len(pts) < 2:
+            continue
+        if filled:
+            canvas.items.append(
+                polygon(pts, fill or Fill(canvas.series_color(s.index, 2)), stroke, closed=True)
+            )
+        elif stroke is not None:
+            canvas.items.append(polygon(pts + pts[:1], None, stroke, closed=False))
+        style = marker_style(canvas, g, s, pos, stroke)
+        if style is not None and not filled:
+            symbol, size, mfill, mline = style
+            for x, y in pts:
+                _marker(canvas, symbol, x, y, size, mfill, mline)
+    if tick_labels_shown(val_ax):
+        vfont = canvas.text_font(val_ax.find(C + "txPr"))
+        code = fmt_code(val_ax) or (g.series[0].format_code if g.series else "General")
+        for t, text in tick_texts(scale, code):
+            x, y = at(0, t)
+            w = text_width(text, vfont) + 6
+            canvas.items.append(
+                label(text, Box(x + 3, y - vfont.size * 0.7, w, vfont.size * 1.4), vfont, "l")
+            )

@@ -1,0 +1,184 @@
+"""Charts: scales, default look (as LibreOffice draws them), layout, radar/stock/combo."""
+
+from __future__ import annotations
+
+import io
+
+import pptx
+import pytest
+from lxml import etree
+from pptx.chart.data import CategoryChartData
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.util import Inches
+
+from deckpipe.render.charts import nice_scale
+from deckpipe.render.charts.numfmt import fmt
+from deckpipe.render.model import ShapeItem, TextItem
+from deckpipe.render.resolve import DeckResolver
+
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+ACCENT1 = (0x4F / 255, 0x81 / 255, 0xBD / 255)
+
+
+def resolve(prs: pptx.Presentation, index: int = 0):
+    buf = io.BytesIO()
+    prs.save(buf)
+    reopened = pptx.Presentation(io.BytesIO(buf.getvalue()))
+    return DeckResolver(reopened).resolve_slide(reopened.slides[index], index + 1)
+
+
+def chart_of(kind, categories=("A", "B", "C", "D"), series=(("S1", (1, 2, 3, 4)),)):
+    prs = pptx.Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    data = CategoryChartData()
+    data.categories = list(categories)
+    for name, values in series:
+        data.add_series(name, values)
+    frame = slide.shapes.add_chart(kind, Inches(1), Inches(1), Inches(6), Inches(4), data)
+    return prs, frame.chart
+
+
+def texts(page) -> list[str]:
+    return ["".join(r.text for p in i.paragraphs for r in p.runs)
+            for i in page.items if isinstance(i, TextItem)]  # fmt: skip
+
+
+def text_item(page, text):
+    return next(i for i in page.items if isinstance(i, TextItem)
+                and "".join(r.text for p in i.paragraphs for r in p.runs) == text)  # fmt: skip
+
+
+def test_scale_follows_libreoffice_rules():
+    assert nice_scale(0, 8.2) == (0, 9, 1)  # at most 10 intervals of 1/2/5
+    assert nice_scale(0.8, 3.2, expand_to_zero=True) == (0, 3.5, 0.5)  # wide range: from 0
+    assert nice_scale(0.7, 2.6) == (0.5, 3.0, 0.5)  # 2.6 → 2.6 on a tick adds an interval
+    assert nice_scale(90, 100, expand_to_zero=True)[0] == 88  # narrow range keeps its minimum
+    assert nice_scale(0, 100, fixed_max=100) == (0, 100, 10)
+
+
+def test_number_formats():
+    assert fmt(0.25, "0%") == "25%"
+    assert fmt(1234.5, "#,##0.0") == "1,234.5"
+    assert fmt(15, "General\\%") == "15%"
+    assert fmt(3, '"$"#,##0') == "$3"
+    assert fmt(-3, "0;(0)") == "(3)"
+
+
+def test_default_text_is_tx1_and_gridlines_mid_grey():
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    page, _ = resolve(prs)
+    label = text_item(page, "A")
+    run = label.paragraphs[0].runs[0]
+    assert run.color == (0.0, 0.0, 0.0) and run.size == 18  # python-pptx writes sz=1800
+    lines = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "line"]
+    greys = {i.stroke.color for i in lines}
+    assert all(0.45 < c[0] < 0.6 and c[0] == c[1] == c[2] for c in greys)
+    # horizontal gridlines at 0..4 (+ tick marks); a value axis line is drawn too
+    assert any(i.box.w == 0 and i.box.h > 100 for i in lines)
+
+
+def test_axis_reversed_and_deleted():
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.value_axis.reverse_order = True
+    chart.category_axis.visible = False
+    page, _ = resolve(prs)
+    bars = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "rect"]
+    assert bars and all(b.fill.color == ACCENT1 for b in bars)
+    # reversed value axis: bars hang from the top, the longest reaches lowest
+    tops = [b.box.y for b in bars]
+    assert max(tops) - min(tops) < 1
+    assert bars[3].box.h > bars[0].box.h
+    assert "A" not in texts(page)  # category labels are gone with the deleted axis
+
+
+def test_line_markers_use_libreoffice_symbols_and_smooth_lines_curve():
+    prs, chart = chart_of(XL_CHART_TYPE.LINE_MARKERS,
+                          series=(("S1", (1, 3, 2, 4)), ("S2", (2, 1, 3, 1))))  # fmt: skip
+    chart.plots[0].series[1].smooth = True
+    chart.has_legend = False
+    page, _ = resolve(prs)
+    paths = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "path"]
+    curves = [p for p in paths if p.fill is None and any(op == "C" for op, _ in p.path)]
+    assert len(curves) == 1
+    small = [p for p in paths if p.fill is not None and p.box.w < 8]
+    assert len(small) == 8
+    diamond = small[0].path
+    assert [op for op, _ in diamond] == ["M", "L", "L", "L", "Z"]
+
+
+def test_legend_entry_deleted_and_bottom_legend_below_plot():
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED,
+                          series=(("S1", (1, 2, 3, 4)), ("S2", (2, 2, 2, 2))))  # fmt: skip
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+    legend = chart._chartSpace.chart.find(C + "legend")
+    entry = etree.SubElement(legend, C + "legendEntry")
+    etree.SubElement(entry, C + "idx").set("val", "1")
+    etree.SubElement(entry, C + "delete").set("val", "1")
+    legend.remove(entry)
+    legend.insert(1, entry)
+    page, _ = resolve(prs)
+    t = texts(page)
+    assert "S1" in t and "S2" not in t
+    s1, cat = text_item(page, "S1"), text_item(page, "A")
+    assert s1.box.y > cat.box.y
+
+
+def test_radar_and_stock_and_secondary_axis():
+    prs, chart = chart_of(XL_CHART_TYPE.RADAR_FILLED, categories=("a", "b", "c", "d", "e"),
+                          series=(("R", (1, 4, 2, 5, 3)),))  # fmt: skip
+    page, warnings = resolve(prs)
+    assert not [w for w in warnings if w.code.startswith("chart")]
+    filled = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "path"
+              and i.fill is not None]  # fmt: skip
+    assert len(filled) == 1 and len(filled[0].path) == 6  # 5 corners + close
+    assert {"a", "b", "c", "d", "e"} <= set(texts(page))
+
+    # a combo chart: a line group on a second value axis gets its own scale on the right
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED, series=(("Cols", (1, 2, 3, 4)),))
+    plot_area = chart._chartSpace.chart.plotArea
+    points = "".join(
+        f'<c:pt idx="{i}"><c:v>{v}</c:v></c:pt>' for i, v in enumerate((100, 400, 200, 300))
+    )
+    xml = (
+        f'<c:lineChart xmlns:c="{C[1:-1]}"><c:grouping val="standard"/>'
+        '<c:ser><c:idx val="1"/><c:order val="1"/><c:val><c:numLit><c:ptCount val="4"/>'
+        f'{points}</c:numLit></c:val></c:ser><c:axId val="901"/><c:axId val="902"/></c:lineChart>'
+    )
+    bar = plot_area.find(C + "barChart")
+    bar.addnext(etree.fromstring(xml))
+    cat_ax = plot_area.find(C + "catAx")
+    sec = etree.fromstring(
+        f'<c:valAx xmlns:c="{C[1:-1]}"><c:axId val="902"/><c:scaling><c:orientation val="minMax"/>'
+        '</c:scaling><c:delete val="0"/><c:axPos val="r"/><c:tickLblPos val="nextTo"/>'
+        '<c:crossAx val="901"/><c:crosses val="max"/></c:valAx>'
+    )
+    cat2 = etree.fromstring(
+        f'<c:catAx xmlns:c="{C[1:-1]}"><c:axId val="901"/><c:scaling><c:orientation val="minMax"/>'
+        '</c:scaling><c:delete val="1"/><c:axPos val="b"/><c:crossAx val="902"/></c:catAx>'
+    )
+    cat_ax.addnext(sec)
+    cat_ax.addnext(cat2)
+    page, _ = resolve(prs)
+    t = texts(page)
+    assert "400" in t and "4" in t  # both scales labelled
+    right = text_item(page, "400")
+    left = text_item(page, "4")
+    assert right.box.x > left.box.x + 200
+    line = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "path"
+            and i.fill is None and i.stroke is not None]  # fmt: skip
+    assert line and line[0].box.h > 100  # the line spans its own axis, not squashed
+
+
+@pytest.mark.parametrize("style,expected", [(2, ACCENT1), (3, None)])
+def test_chart_style_colours(style, expected):
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED,
+                          series=(("S1", (1, 2, 3, 4)), ("S2", (2, 2, 2, 2))))  # fmt: skip
+    chart.chart_style = style
+    page, _ = resolve(prs)
+    bars = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "rect"]
+    colors = [b.fill.color for b in bars]
+    if expected:
+        assert colors[0] == expected
+    else:  # monochrome style: two shades of one accent, the first darker
+        assert colors[0] != colors[-1] and sum(colors[0]) < sum(colors[-1])
