@@ -24,6 +24,7 @@ from pptx.slide import Slide
 from reportlab.pdfgen.canvas import Canvas
 
 from ..errors import DeckError
+from . import fonts
 from . import notes as notes_pages
 from .model import Page, RenderWarning
 from .package import open_deck
@@ -220,6 +221,7 @@ def render_deck(
     )
     _core_metadata(prs, canvas)
     painter = Painter(canvas)
+    fonts.start_recording()  # for report.fonts_substituted
     notes_size = notes_pages.notes_page_size(prs) if options.notes else None
     total = len(chosen)
     if progress:
@@ -247,6 +249,7 @@ def render_deck(
     if report.rendered:
         canvas.showOutline()
     canvas.save()
+    report.fonts_substituted = fonts.substitutions()
     return report
 
 

@@ -68,15 +68,13 @@ def read_source(source: Source) -> io.BytesIO:
     return io.BytesIO(source.read())
 
 
-def check_uncompressed_size(data: io.BytesIO, limit: int) -> None:
+def check_uncompressed_size(zf: zipfile.ZipFile, limit: int) -> None:
     """Refuse a package whose entries would inflate beyond ``limit`` bytes.
 
     zipfile stops inflating an entry at its declared size, so the declared
     sizes bound the memory python-pptx can be made to use.
     """
-    with zipfile.ZipFile(data) as zf:
-        total = sum(info.file_size for info in zf.infolist())
-    data.seek(0)
+    total = sum(info.file_size for info in zf.infolist())
     if total > limit:
         raise DeckError(
             f"The deck would expand to {total:,} bytes, over the {limit:,}-byte limit.",
@@ -84,15 +82,17 @@ def check_uncompressed_size(data: io.BytesIO, limit: int) -> None:
         )
 
 
-def _normalised(data: io.BytesIO) -> io.BytesIO:
-    """Rewrite content types and Strict namespaces if needed; else return ``data``."""
+def _checked_and_normalised(data: io.BytesIO, limit: int) -> io.BytesIO:
+    """Bound the package, then rewrite content types and Strict namespaces if
+    needed (else return ``data``); one read of the zip directory for both."""
     with zipfile.ZipFile(data) as zf:
+        check_uncompressed_size(zf, limit)
         try:
             content_types = zf.read("[Content_Types].xml")
         except KeyError:
             data.seek(0)
             return data  # python-pptx will report the package as unreadable
-        rels = zf.read("_rels/.rels") if "_rels/.rels" in zf.namelist() else b""
+        rels = zf.read("_rels/.rels") if "_rels/.rels" in zf.NameToInfo else b""
         needs_ct = any(ct.encode() in content_types for ct in OTHER_MAIN_CTS)
         strict = _STRICT_MARK in rels
         if not (needs_ct or strict):
@@ -121,8 +121,7 @@ def open_deck(source: Source, max_uncompressed_bytes: int) -> Presentation:
         raise DeckError(f"The deck could not be read: {exc}", code="corrupt_deck") from exc
     classify_file(data)
     try:
-        check_uncompressed_size(data, max_uncompressed_bytes)
-        data = _normalised(data)
+        data = _checked_and_normalised(data, max_uncompressed_bytes)
     except DeckError:
         raise
     except Exception as exc:  # a zip that sniffs fine but breaks when read

@@ -9,9 +9,8 @@ anchoring) happens here because it needs font metrics.
 
 from __future__ import annotations
 
-import hashlib
-
 from reportlab import rl_config
+from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 
 from . import images
@@ -27,18 +26,18 @@ from .model import (
 from .paint_shapes import ShapeDrawer
 from .paint_text import TextPainter
 
-# Binary image streams: ASCII85 only inflates the PDF, and reportlab's
-# pure-Python encoder dominated render time on picture-heavy decks.
+# Binary streams (pages, forms, fonts): ASCII85 only inflates the PDF, and
+# reportlab's pure-Python encoder is slow.
 rl_config.useA85 = 0
 
 
 class Painter:
-    """Paints pages onto one canvas; caches decoded images across pages."""
+    """Paints pages onto one canvas; each distinct picture is embedded once."""
 
     def __init__(self, canvas: Canvas) -> None:
         self.canvas = canvas
-        self._images: dict[bytes, str] = {}  # image digest -> form name
-        self._sizes: dict[bytes, tuple[float, float]] = {}  # image digest -> size in pt
+        self._images: dict[bytes, str] = {}  # picture bytes -> XObject name
+        self._sizes: dict[bytes, tuple[float, float]] = {}  # picture bytes -> size in pt
         self._text = TextPainter(canvas)
         self._shapes = ShapeDrawer(canvas, self._image_form, self._image_size)
 
@@ -93,30 +92,30 @@ class Painter:
                 problems.append(RenderWarning("picture_unreadable", f"Background image: {exc}"))
 
     def _image_form(self, data: bytes) -> str:
-        """A form XObject drawing the image in the unit square, made once per image.
+        """The name of a form XObject drawing the picture in the unit square.
 
-        Reusing the form keeps a logo repeated on every slide to one decode
-        and one image stream (drawImage alone re-hashes the pixels per use).
+        Made once per distinct picture (a logo repeated on every slide is one
+        stream); ``images.encode`` does the least work its format allows.
         """
-        key = hashlib.sha1(data).digest()
-        if key not in self._images:
-            reader, has_alpha = images.prepare(data)
+        name = self._images.get(data)  # bytes cache their hash: a reused picture is cheap
+        if name is None:
             name = f"img{len(self._images)}"
+            _register_image(self.canvas, name + "i", images.encode(data))
+            # The image inside a unit-square form: the form's bounding box clips
+            # the image edges to the same pixels LibreOffice covers.
             c = self.canvas
             c.beginForm(name, 0, 0, 1, 1)
-            c.drawImage(reader, 0, 0, 1, 1, mask="auto" if has_alpha else None)
+            c.doForm(name + "i")
             c.endForm()
-            self._images[key] = name
-        return self._images[key]
+            self._images[data] = name
+        return name
 
     def _image_size(self, data: bytes) -> tuple[float, float]:
         """A picture's natural size in points (pixels at 96 dpi), for tiling."""
-        key = hashlib.sha1(data).digest()
-        if key not in self._sizes:
-            reader, _ = images.prepare(data)
-            px_w, px_h = reader.getSize()
-            self._sizes[key] = (px_w * 0.75, px_h * 0.75)
-        return self._sizes[key]
+        if data not in self._sizes:
+            px_w, px_h = images.natural_size(data)
+            self._sizes[data] = (px_w * 0.75, px_h * 0.75)
+        return self._sizes[data]
 
     def _enter(self, box: Box, page_height: float, mirror: bool = True) -> None:
         c = self.canvas
@@ -165,3 +164,60 @@ class Painter:
         c.translate(x, y)
         c.scale(full_w, full_h)
         c.doForm(form)
+
+
+class _ImageXObject(pdfdoc.PDFObject):
+    """A PDF image XObject for a ``Raster``: its stream goes in unchanged."""
+
+    def __init__(self, raster: images.Raster, smask: pdfdoc.PDFObjectReference | None) -> None:
+        self.raster = raster
+        self.smask = smask
+
+    def format(self, document: pdfdoc.PDFDocument) -> bytes:
+        r = self.raster
+        stream = pdfdoc.PDFStream(content=r.data)
+        d = stream.dictionary
+        d["Type"] = pdfdoc.PDFName("XObject")
+        d["Subtype"] = pdfdoc.PDFName("Image")
+        d["Width"] = r.width
+        d["Height"] = r.height
+        d["BitsPerComponent"] = r.bits
+        space = pdfdoc.PDFName(r.color_space)
+        if r.palette:
+            lookup = _Literal(b"<" + r.palette.hex().encode() + b">")
+            space = pdfdoc.PDFArray(
+                [pdfdoc.PDFName("Indexed"), space, len(r.palette) // 3 - 1, lookup]
+            )
+        d["ColorSpace"] = space
+        d["Filter"] = pdfdoc.PDFName(r.filter)  # a name: an array would need DecodeParms in one
+        if r.predictor_colors:
+            d["DecodeParms"] = pdfdoc.PDFDictionary(
+                {"Predictor": 15, "Colors": r.predictor_colors,
+                 "BitsPerComponent": r.bits, "Columns": r.width}
+            )
+        if r.invert:
+            d["Decode"] = pdfdoc.PDFArray([1, 0] * 4)
+        if self.smask is not None:
+            d["SMask"] = self.smask
+        return stream.format(document)
+
+
+class _Literal(pdfdoc.PDFObject):
+    """Bytes written into the PDF as they are (a hex string)."""
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+
+    def format(self, document: pdfdoc.PDFDocument) -> bytes:
+        return self.text
+
+
+def _register_image(canvas: Canvas, name: str, raster: images.Raster) -> None:
+    """Add the image (and its soft mask) to the document under XObject ``name``,
+    so ``canvas.doForm(name)`` draws it, like a form, in the unit square."""
+    doc = canvas._doc
+    smask = None
+    if raster.smask is not None:
+        mask = _ImageXObject(raster.smask, None)
+        smask = doc.Reference(mask, pdfdoc.xObjectName(name + "m"))
+    doc.Reference(_ImageXObject(raster, smask), pdfdoc.xObjectName(name))

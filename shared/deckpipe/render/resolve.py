@@ -115,6 +115,7 @@ class DeckResolver:
         self._layouts: dict[int, LayoutContext] = {}
         self._table_styles: tuple[etree._Element | None] | None = None  # tableStyles.xml
         self._effects_warned: set[str] = set()  # effect_approximated: once per deck
+        self._probes: dict[bytes, images.Probe] = {}  # a picture used on many slides: one probe
 
     # -- per-master / per-layout facts ------------------------------------
 
@@ -357,7 +358,9 @@ class DeckResolver:
         except Exception as exc:
             scope.warn("picture_unreadable", f"A picture is missing from the package ({exc}).")
             return None
-        found = images.probe(data, self.limits.max_image_pixels)
+        found = self._probes.get(data)
+        if found is None:
+            found = self._probes[data] = images.probe(data, self.limits.max_image_pixels)
         if found.status == "ok":
             return data
         if found.status == "too_large":
