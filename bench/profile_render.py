@@ -37,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_CORPUS = Path("/work/shared/corpus")
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 DECK_SUFFIXES = (".pptx", ".pptm", ".ppsx", ".potx", ".potm")
 
 

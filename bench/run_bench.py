@@ -40,7 +40,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-DEFAULT_CORPUS = Path("/work/shared/corpus")
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 FIDELITY = REPO.parent / "shared" / "tools" / "fidelity.py"
 DECK_SUFFIXES = (".pptx", ".pptm", ".ppsx", ".potx", ".potm")
 LO_CHUNK = 200  # LibreOffice silently stops after 246 files in one call

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate ``tests/data/fidelity_baseline.tsv`` from the current renderer.
 
-    .venv/bin/python bench/update_baseline.py [--corpus /work/shared/corpus]
+    .venv/bin/python bench/update_baseline.py [--corpus ../shared/corpus]
 
 Run it after a change that is meant to move fidelity, and commit the new file
 with the change; print-out shows the decks whose score moved by more than the
@@ -24,7 +24,8 @@ import fidelity_sample as fs  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus", type=Path, default=Path("/work/shared/corpus"))
+    ap.add_argument("--corpus", type=Path,
+                    default=Path(__file__).resolve().parents[2] / "shared" / "corpus")
     ap.add_argument("--out", type=Path, default=fs.BASELINE)
     args = ap.parse_args(argv)
     started = time.perf_counter()
