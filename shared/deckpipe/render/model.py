@@ -232,6 +232,9 @@ class TextItem:
     insets: tuple[float, float, float, float] = (7.2, 3.6, 7.2, 3.6)
     anchor: str = "t"  # t, ctr, b
     wrap: bool = True
+    # normAutofit: the largest font scale (0..1) the painter may use; it
+    # shrinks text and spacing further until the text fits. 0 = no autofit.
+    shrink: float = 0.0
 
 
 DrawItem = ShapeItem | ImageItem | TextItem

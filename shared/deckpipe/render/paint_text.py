@@ -9,7 +9,7 @@ left lines are put in visual order (``bidi``) just before drawing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reportlab.pdfgen.canvas import Canvas
 
@@ -77,11 +77,9 @@ class TextPainter:
         w, h = item.box.w, item.box.h
         left, top, right, bottom = item.insets
         avail = max(w - left - right, 1.0)
-        laid = [self._layout(p, avail, item.wrap) for p in item.paragraphs]
-        total = 0.0
-        for i, (para, lines) in enumerate(zip(item.paragraphs, laid, strict=True)):
-            total += (para.space_before if i else 0.0) + para.space_after
-            total += sum(_line_height(para, line) for line in lines)
+        if item.shrink:
+            item = self._shrink(item, avail, h - top - bottom)
+        laid, total = self._layout_all(item, avail)
         if item.anchor == "ctr":
             cursor = top + (h - top - bottom - total) / 2
         elif item.anchor == "b":
@@ -114,6 +112,44 @@ class TextPainter:
                 self._draw_line(line, para.rtl, -w / 2 + x, h / 2 - baseline)
                 cursor += height
             cursor += para.space_after
+
+    def _layout_all(self, item: TextItem, avail: float) -> tuple[list[list[_Line]], float]:
+        """Every paragraph's lines, and the height of them all with spacing."""
+        laid = [self._layout(p, avail, item.wrap) for p in item.paragraphs]
+        total = 0.0
+        for i, (para, lines) in enumerate(zip(item.paragraphs, laid, strict=True)):
+            total += (para.space_before if i else 0.0) + para.space_after
+            total += sum(_line_height(para, line) for line in lines)
+        return laid, total
+
+    def _shrink(self, item: TextItem, avail: float, room: float) -> TextItem:
+        """``item`` scaled down until it fits ``room`` points of height.
+
+        LibreOffice's shrink-on-overflow (the references' ``normAutofit``):
+        a stretch percentage, whole numbers, starts at 100 and is multiplied
+        by sqrt(room / height) until it repeats; the largest stretch seen to
+        fit wins (capped by ``item.shrink``). Fonts and spacing scale with it,
+        indents do not. Measured on the corpus references: trailing empty
+        paragraphs and the last paragraph's space after do not count.
+        """
+        stretch, best, seen = 100, 0, set()
+        for _ in range(10):
+            scaled = _scaled(item, stretch / 100)
+            while len(scaled.paragraphs) > 1 and not scaled.paragraphs[-1].runs:
+                scaled = replace(scaled, paragraphs=scaled.paragraphs[:-1])
+            _, total = self._layout_all(scaled, avail)
+            total -= scaled.paragraphs[-1].space_after
+            factor = (room / total) ** 0.5 if total > 0 and room > 0 else 1.0
+            if factor >= 1.0:
+                best = max(best, stretch)
+            if stretch in seen:
+                break
+            seen.add(stretch)
+            if factor < 1.0 or stretch != 100:
+                stretch = min(100, max(1, int(stretch * factor)))
+        best = min(100, best) or stretch
+        best = min(best, round(item.shrink * 100))
+        return item if best >= 100 else _scaled(item, best / 100)
 
     def _bullet(self, para: Paragraph, x: float, y: float) -> None:
         bullet = para.bullet
@@ -207,7 +243,8 @@ class TextPainter:
                     f.width = _next_tab(x, para) - x
                 x += f.width
 
-        for word in self._words(para):
+        words = self._words(para)
+        for word in words:
             if word is None:
                 finish()
                 continue
@@ -230,7 +267,7 @@ class TextPainter:
             current.extend(word)
             width += word_w
             last_size = word[-1].run.size
-        if current or not lines:
+        if current or not lines or words[-1] is None:  # a final break opens an empty line
             finish()
         return lines
 
@@ -265,12 +302,9 @@ class TextPainter:
     def _pieces(self, run: TextRun, text: str) -> list[tuple[str, fonts.Face]]:
         """``text`` by font; East Asian and complex-script characters use the
         run's ``ea``/``cs`` typeface when it names one."""
-        typeface = run.font
-        if run.font_ea and _is_east_asian(text):
-            typeface = run.font_ea
-        elif run.font_cs and bidi.has_rtl(text):
-            typeface = run.font_cs
-        pieces, missing = fonts.split_by_font(text, typeface, run.bold, run.italic)
+        pieces, missing = fonts.split_by_font(
+            text, run.font, run.bold, run.italic, run.font_ea, run.font_cs
+        )
         self._missing |= missing
         return pieces
 
@@ -281,6 +315,30 @@ class TextPainter:
         note = fonts.substitution_note(typeface)
         if note:
             self._warnings.append(RenderWarning("font_substituted", note))
+
+
+def _scaled(item: TextItem, k: float) -> TextItem:
+    """``item`` with font sizes and spacing multiplied by ``k`` (indents stay,
+    as in the references)."""
+    if k == 1.0:
+        return item
+
+    def run(r: TextRun) -> TextRun:
+        return replace(r, size=max(r.size * k, 1.0), spacing=r.spacing * k)
+
+    def para(p: Paragraph) -> Paragraph:
+        bullet = p.bullet and replace(p.bullet, size=max(p.bullet.size * k, 1.0))
+        return replace(
+            p,
+            runs=tuple(run(r) for r in p.runs),
+            line_spacing_pt=p.line_spacing_pt * k if p.line_spacing_pt is not None else None,
+            space_before=p.space_before * k,
+            space_after=p.space_after * k,
+            bullet=bullet,
+            empty_size=max(p.empty_size * k, 1.0),
+        )
+
+    return replace(item, paragraphs=tuple(para(p) for p in item.paragraphs))
 
 
 def _is_east_asian(text: str) -> bool:

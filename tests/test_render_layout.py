@@ -1,0 +1,139 @@
+"""Text layout: where lines land (baselines, left edges, sizes) read back from the PDF."""
+
+from __future__ import annotations
+
+import io
+
+import pptx
+from lxml import etree
+from pptx.util import Pt
+from pypdf import PdfReader
+
+from deckpipe.render import render_deck
+
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+BOX_X, BOX_Y, BOX_W = 72, 72, 360  # points
+
+
+def _deck(paragraphs: list[str], height: float, body_pr: str = "", size: int = 20):
+    """One slide, one text box at (72, 72) pt of ``height`` pt holding ``paragraphs``
+    (``a:p`` inner XML each, or plain text), default insets, ``body_pr`` children."""
+    prs = pptx.Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    box = slide.shapes.add_textbox(Pt(BOX_X), Pt(BOX_Y), Pt(BOX_W), Pt(height))
+    tx = box.text_frame._txBody
+    body = tx.find(A + "bodyPr")
+    for child in list(body):
+        body.remove(child)
+    body.set("wrap", "square")
+    if body_pr:
+        body.append(etree.fromstring(f'<a:x xmlns:a="{A[1:-1]}">{body_pr}</a:x>')[0])
+    for p in tx.findall(A + "p"):
+        tx.remove(p)
+    for inner in paragraphs:
+        if not inner.startswith("<"):
+            inner = f'<a:r><a:rPr lang="en-US" sz="{size * 100}"/><a:t>{inner}</a:t></a:r>'
+        tx.append(etree.fromstring(f'<a:p xmlns:a="{A[1:-1]}">{inner}</a:p>'))
+    out = io.BytesIO()
+    prs.save(out)
+    out.seek(0)
+    return out
+
+
+def _spans(deck) -> list[tuple[str, float, float, float]]:
+    """(text, x, baseline y from the top, font size) of every string drawn on page 1."""
+    out = io.BytesIO()
+    render_deck(deck, out)
+    page = PdfReader(io.BytesIO(out.getvalue())).pages[0]
+    height = float(page.mediabox.height)
+    spans: list[tuple[str, float, float, float]] = []
+
+    def visit(text, cm, tm, font, size):
+        if not text.strip():
+            return
+        _, _, _, d, x, y = tm
+        ca, cb, cc, cd, ce, cf = cm
+        px, py = ca * x + cc * y + ce, cb * x + cd * y + cf
+        scale = (abs(d * cd) or 1.0) if size else 1.0
+        spans.append((text.strip(), px, height - py, size * scale))
+
+    page.extract_text(visitor_text=visit)
+    return spans
+
+
+def _find(spans, word: str) -> tuple[str, float, float, float]:
+    return next(s for s in spans if word in s[0])
+
+
+def test_percent_paragraph_spacing_is_of_the_font_size():
+    spc = '<a:pPr><a:spcBef><a:spcPct val="50000"/></a:spcBef></a:pPr>'
+    run = '<a:r><a:rPr lang="en-US" sz="2000"/><a:t>{}</a:t></a:r>'
+    spans = _spans(_deck([run.format("First"), spc + run.format("Second")], 200))
+    first, second = _find(spans, "First"), _find(spans, "Second")
+    # one 1.2 x 20 pt line, then 50% of the 20 pt size (not of the 24 pt line)
+    assert abs((second[2] - first[2]) - (24 + 10)) < 0.2
+    # the first paragraph's space before is not applied: baseline at inset + size
+    assert abs(first[2] - (BOX_Y + 3.6 + 20)) < 0.3
+
+
+def test_norm_autofit_shrinks_overflowing_text_to_fit():
+    lines = [f"Line number {i}" for i in range(10)]  # 10 x 24 pt of text in 112.8 pt
+    fitted = _spans(_deck(lines, 120, "<a:normAutofit/>"))
+    plain = _spans(_deck(lines, 120))
+    assert all(abs(s[3] - 20) < 0.01 for s in plain)
+    sizes = {round(s[3], 2) for s in fitted}
+    # the largest whole-percent stretch that fits: 10 x 1.2 x size <= 112.8
+    assert len(sizes) == 1 and 8.5 < sizes.pop() <= 9.4
+    last = _find(fitted, "Line number 9")
+    assert last[2] < BOX_Y + 120  # the last baseline is inside the box
+
+
+def test_norm_autofit_applies_the_saved_font_scale():
+    spans = _spans(_deck(["Short", "Text"], 120, '<a:normAutofit fontScale="50000"/>'))
+    assert all(abs(s[3] - 10) < 0.01 for s in spans)
+
+
+def test_norm_autofit_without_a_saved_scale_leaves_fitting_text_alone():
+    spans = _spans(_deck(["Short", "Text"], 120, "<a:normAutofit/>"))
+    assert all(abs(s[3] - 20) < 0.01 for s in spans)
+
+
+def test_saved_line_spacing_reduction_tightens_lines():
+    plain = _spans(_deck(["One", "Two"], 200, '<a:normAutofit fontScale="100000"/>'))
+    tight = _spans(_deck(["One", "Two"], 200,
+                         '<a:normAutofit fontScale="100000" lnSpcReduction="20000"/>'))
+    gap = lambda spans: _find(spans, "Two")[2] - _find(spans, "One")[2]  # noqa: E731
+    assert gap(tight) < gap(plain) - 3
+
+
+def test_trailing_empty_paragraphs_do_not_shrink_text():
+    # 3 lines of text fit in 100 pt; with 3 empty paragraphs after them they would not
+    spans = _spans(_deck(["One", "Two", "Three", "", "", ""], 100, "<a:normAutofit/>"))
+    assert all(abs(s[3] - 20) < 0.01 for s in spans)
+
+
+def test_final_line_break_opens_an_empty_line():
+    run = '<a:r><a:rPr lang="en-US" sz="2000"/><a:t>Word</a:t></a:r>'
+    br = '<a:br><a:rPr lang="en-US" sz="2000"/></a:br>'
+    top = _find(_spans(_deck([run + br], 200)), "Word")
+    assert abs(top[2] - (BOX_Y + 3.6 + 20)) < 0.3  # top anchored: first line in place
+    prs = pptx.Presentation(_deck([run + br], 200))
+    prs.slides[0].shapes[0].text_frame._txBody.find(A + "bodyPr").set("anchor", "b")
+    out = io.BytesIO()
+    prs.save(out)
+    out.seek(0)
+    bottom = _find(_spans(out), "Word")
+    # bottom anchored: the empty second line (24 pt) sits under the word's line
+    assert abs(bottom[2] - (BOX_Y + 200 - 3.6 - 24 - 4)) < 0.3
+
+
+def test_bullet_hangs_at_indent_and_text_starts_at_left_margin():
+    ppr = (
+        '<a:pPr marL="342900" indent="-342900"><a:buFont typeface="Arial"/>'
+        '<a:buChar char="&#8226;"/></a:pPr>'
+    )
+    run = '<a:r><a:rPr lang="en-US" sz="2000"/><a:t>Bulleted</a:t></a:r>'
+    spans = _spans(_deck([ppr + run], 200))
+    text, bullet = _find(spans, "Bulleted"), _find(spans, "\u2022")
+    assert abs(text[1] - (BOX_X + 7.2 + 27)) < 0.2
+    assert abs(bullet[1] - (BOX_X + 7.2)) < 0.2
