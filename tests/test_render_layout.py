@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pptx
+import pytest
 from lxml import etree
 from pptx.util import Pt
 from pypdf import PdfReader
@@ -137,3 +138,23 @@ def test_bullet_hangs_at_indent_and_text_starts_at_left_margin():
     text, bullet = _find(spans, "Bulleted"), _find(spans, "\u2022")
     assert abs(text[1] - (BOX_X + 7.2 + 27)) < 0.2
     assert abs(bullet[1] - (BOX_X + 7.2)) < 0.2
+
+
+@pytest.mark.parametrize(
+    ("scheme", "n", "label"),
+    [("arabicPeriod", 3, "3."), ("alphaUcParenR", 2, "B)"), ("romanLcPeriod", 4, "iv."),
+     ("alphaLcParenBoth", 28, "(bb)"), ("arabicPlain", 7, "7"), ("circleNumDbPlain", 3, "\u2462"),
+     ("arabicDbPeriod", 12, "\uff11\uff12."), ("romanUcPeriod", 1994, "MCMXCIV.")],
+)
+def test_auto_numbering_schemes(scheme, n, label):
+    from deckpipe.render.text import _autonum
+
+    assert _autonum(scheme, n) == label
+
+
+def test_picture_bullets_are_approximated_by_a_round_bullet():
+    para = '<a:pPr marL="342900" indent="-342900"><a:buBlip><a:blip r:embed="rId99" ' \
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"/>' \
+        '</a:buBlip></a:pPr><a:r><a:rPr lang="en-US" sz="2000"/><a:t>Item</a:t></a:r>'
+    spans = _spans(_deck([para], 200))
+    assert any(s[0].strip() == "\u2022" for s in spans), spans

@@ -227,10 +227,16 @@ def _autonum(scheme: str, n: int) -> str:
         for value, numeral in _ROMAN:
             while rest >= value:
                 label, rest = label + numeral, rest - value
+    elif scheme.startswith("circleNum") and 1 <= n <= 20:
+        return chr(0x2460 + n - 1)  # ① .. ⑳
     else:
         label = str(n)
+        if "Db" in scheme:  # double-byte (full-width) digits
+            label = label.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
     if "Uc" in scheme:
         label = label.upper()
+    if scheme.endswith("Minus"):
+        return f"{label}-"
     if scheme.endswith("ParenBoth"):
         return f"({label})"
     if scheme.endswith("ParenR"):
@@ -244,9 +250,11 @@ def _bullet(level: _Level, first: TextRun | None, ctx: TextContext, number: int)
     if first is None:
         return None
     kind = level.ppr_child(_BULLET_TAGS)
-    if kind is None or local(kind) in ("buNone", "buBlip"):
+    if kind is None or local(kind) == "buNone":
         return None
-    if local(kind) == "buChar":
+    if local(kind) == "buBlip":
+        char = "\u2022"  # a picture bullet, approximated by a round bullet
+    elif local(kind) == "buChar":
         char = kind.get("char", "\u2022")[:1] or "\u2022"
     else:
         char = _autonum(kind.get("type", "arabicPeriod"), number + num(kind.get("startAt"), 1) - 1)
