@@ -40,19 +40,24 @@ TableStyle = dict[str, PartStyle]
 # -- reading a:tblStyle ---------------------------------------------------------------
 
 
+def border_stroke(ln: etree._Element, palette: Palette) -> Stroke | None:
+    """A cell border's ``a:ln`` (or ``a:lnL`` etc.) as a stroke; None when unfilled."""
+    if ln.find(A + "noFill") is not None:
+        return None
+    width = pt(ln.get("w"), 1.0)
+    for c in ln:
+        if local(c) in ("solidFill", "gradFill", "pattFill"):
+            color = fill_color(c, palette)
+            if color is not None:
+                return Stroke(color[0], max(width, 0.25), color[1])
+    return None
+
+
 def _line(el: etree._Element, palette: Palette, theme: Theme) -> Stroke | None:
     """``a:left`` etc.: an ``a:ln`` or an ``a:lnRef``."""
     ln = el.find(A + "ln")
     if ln is not None:
-        if ln.find(A + "noFill") is not None:
-            return None
-        width = pt(ln.get("w"), 1.0)
-        for c in ln:
-            if local(c) in ("solidFill", "gradFill", "pattFill"):
-                color = fill_color(c, palette)
-                if color is not None:
-                    return Stroke(color[0], max(width, 0.25), color[1])
-        return None
+        return border_stroke(ln, palette)
     ref = el.find(A + "lnRef")
     if ref is not None and (c := first_color(ref)) is not None:
         color = resolve_color(c, palette)

@@ -17,7 +17,7 @@ from .colors import Palette, fill_color
 from .frames import Frame
 from .inherit import Lineage, Theme
 from .model import Box, DrawItem, Fill, ShapeItem, Stroke, TextItem
-from .table_styles import PART_ORDER, PartStyle, TableStyle
+from .table_styles import PART_ORDER, PartStyle, TableStyle, border_stroke
 from .text import TextContext, resolve_text
 from .xml import A, flag, local, num, pt
 
@@ -42,18 +42,6 @@ class _Cell:
     rows: int
     cols: int
     text: TextItem | None = None
-
-
-def _cell_line(el: etree._Element, palette: Palette) -> Stroke | None:
-    if el.find(A + "noFill") is not None:
-        return None
-    width = pt(el.get("w"), 1.0)
-    for c in el:
-        if local(c) in ("solidFill", "gradFill", "pattFill"):
-            color = fill_color(c, palette)
-            if color is not None:
-                return Stroke(color[0], max(width, 0.25), color[1])
-    return None
 
 
 def _parts_for(cell: _Cell, n_rows: int, n_cols: int, tbl_pr: etree._Element | None) -> list[str]:
@@ -178,7 +166,7 @@ def table_items(
             for tag, side in _EDGE_TAGS.items():
                 el = tc_pr.find(A + tag)
                 if el is not None:
-                    edges[side] = _cell_line(el, ctx.palette)
+                    edges[side] = border_stroke(el, ctx.palette)
         lines += _edge_items(edges, cell_box, frame)
         if cell.text is not None:
             texts.append(replace(cell.text, box=frame.map(cell_box)))
