@@ -175,6 +175,10 @@ def test_upload_convert_download(stack, corpus, relpath):
     assert view["error"] is None
     assert view["progress"]["done"] == view["progress"]["total"] == view["result"]["pages"]
     assert view["result_url"] == body["result_url"]
+    report = view["result"]["report"]  # the renderer's fidelity report, stored on the job
+    assert report["slides_rendered"] == view["result"]["pages"]
+    counted = sum(report["warning_counts"].values())
+    assert counted == len(view["result"]["warnings"])
 
     pdf = requests.get(view["result_url"], timeout=30)
     assert pdf.status_code == 200
