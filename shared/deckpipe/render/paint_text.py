@@ -341,14 +341,6 @@ def _scaled(item: TextItem, k: float) -> TextItem:
     return replace(item, paragraphs=tuple(para(p) for p in item.paragraphs))
 
 
-def _is_east_asian(text: str) -> bool:
-    return any(
-        "\u1100" <= ch <= "\u11ff" or "\u2e80" <= ch <= "\u9fff"
-        or "\uac00" <= ch <= "\ud7af" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
-        for ch in text
-    )  # fmt: skip
-
-
 def _frag(run: TextRun, text: str, face: fonts.Face) -> _Frag:
     scale = fonts.mapping(run.font).scale if face.name in fonts.FAMILIES.get(
         fonts.mapping(run.font).family, ()) else 1.0  # fmt: skip
