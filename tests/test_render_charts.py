@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import io
-
 import pptx
 import pytest
 from lxml import etree
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.util import Inches
+from tests_support import resolve
 
 from deckpipe.render.charts import nice_scale
 from deckpipe.render.charts.numfmt import fmt
 from deckpipe.render.model import ShapeItem, TextItem
-from deckpipe.render.resolve import DeckResolver
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 ACCENT1 = (0x4F / 255, 0x81 / 255, 0xBD / 255)
-
-
-def resolve(prs: pptx.Presentation, index: int = 0):
-    buf = io.BytesIO()
-    prs.save(buf)
-    reopened = pptx.Presentation(io.BytesIO(buf.getvalue()))
-    return DeckResolver(reopened).resolve_slide(reopened.slides[index], index + 1)
 
 
 def chart_of(kind, categories=("A", "B", "C", "D"), series=(("S1", (1, 2, 3, 4)),)):

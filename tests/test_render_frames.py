@@ -10,6 +10,7 @@ from pptx.chart.data import CategoryChartData, XyChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.util import Inches
 from pypdf import PdfReader
+from tests_support import resolve
 
 from deckpipe.render import render_deck
 from deckpipe.render.charts import nice_scale
@@ -18,13 +19,6 @@ from deckpipe.render.resolve import DeckResolver
 
 ACCENT1 = (0x4F / 255, 0x81 / 255, 0xBD / 255)  # python-pptx default template's accent1
 ACCENT2 = (0xC0 / 255, 0x50 / 255, 0x4D / 255)
-
-
-def resolve(prs: pptx.Presentation, index: int = 0):
-    buf = io.BytesIO()
-    prs.save(buf)
-    reopened = pptx.Presentation(io.BytesIO(buf.getvalue()))
-    return DeckResolver(reopened).resolve_slide(reopened.slides[index], index + 1)
 
 
 def blank() -> tuple[pptx.Presentation, object]:

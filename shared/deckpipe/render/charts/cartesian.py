@@ -221,21 +221,18 @@ def draw(
         if plane.cat_reverse:
             val_line_at = r.y if horizontal else r.x + r.w
     cstroke, vstroke = axis_stroke(canvas, cat_ax), axis_stroke(canvas, val_ax)
+
+    def value_ticks(vertical: bool, direction: int) -> None:
+        positions = [plane.value(t, vscale) for t in vscale.ticks()]
+        draw_ticks(canvas, val_ax, vstroke, positions, val_line_at, vertical, direction)
+
     if horizontal:
         if cstroke:
             canvas.items.append(ShapeItem("line", Box(cat_line_at, r.y, 0, r.h), None, cstroke))
             draw_ticks(canvas, cat_ax, cstroke, _cat_edges(plane), cat_line_at, True, -1)
         if vstroke:
             canvas.items.append(ShapeItem("line", Box(r.x, val_line_at, r.w, 0), None, vstroke))
-            draw_ticks(
-                canvas,
-                val_ax,
-                vstroke,
-                [plane.value(t, vscale) for t in vscale.ticks()],
-                val_line_at,
-                False,
-                1,
-            )
+            value_ticks(False, 1)
     else:
         if cstroke:
             canvas.items.append(ShapeItem("line", Box(r.x, cat_line_at, r.w, 0), None, cstroke))
@@ -245,15 +242,7 @@ def draw(
             draw_ticks(canvas, cat_ax, cstroke, positions, cat_line_at, False, 1)
         if vstroke:
             canvas.items.append(ShapeItem("line", Box(val_line_at, r.y, 0, r.h), None, vstroke))
-            draw_ticks(
-                canvas,
-                val_ax,
-                vstroke,
-                [plane.value(t, vscale) for t in vscale.ticks()],
-                val_line_at,
-                True,
-                -1,
-            )
+            value_ticks(True, -1)
     if sec_ax is not None and not deleted(sec_ax):
         sstroke = axis_stroke(canvas, sec_ax)
         if sstroke:
