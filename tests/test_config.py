@@ -40,6 +40,9 @@ def test_missing_required_setting_is_named(var):
         ("DECKPIPE_MAX_ATTEMPTS", "1.5", "integer"),
         ("DECKPIPE_BACKEND", "aws", "one of google, memory"),
         ("DECKPIPE_UPLOAD_CHUNK_BYTES", "300000", "multiple of 262144"),
+        ("DECKPIPE_UPLOAD_URL", "127.0.0.1:8091", "http(s) URL"),
+        ("DECKPIPE_ALLOWED_ORIGINS", "https://a.test/page", "scheme and host, no path"),
+        ("DECKPIPE_RETENTION_DAYS", "0", "at least 1"),
     ],
 )
 def test_malformed_setting_names_value_and_expectation(var, value, expects):
@@ -55,3 +58,15 @@ def test_all_problems_reported_at_once():
         load_settings({"DECKPIPE_MAX_ATTEMPTS": "x"})
     for var in ("GOOGLE_CLOUD_PROJECT", "DECKPIPE_BUCKET", "DECKPIPE_MAX_ATTEMPTS"):
         assert var in caught.value.message
+
+
+def test_cors_origins_include_the_upload_function_origin():
+    settings = load_settings({
+        **GOOD,
+        "DECKPIPE_UPLOAD_URL": "https://Upload-abc.a.run.app/",
+        "DECKPIPE_ALLOWED_ORIGINS": "https://decks.example.com, http://127.0.0.1:9000",
+    })
+    assert settings.cors_origins == {
+        "https://upload-abc.a.run.app", "https://decks.example.com", "http://127.0.0.1:9000",
+    }
+    assert load_settings(GOOD).cors_origins == frozenset()

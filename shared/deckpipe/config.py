@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -19,6 +20,7 @@ MIB = 1 << 20
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 _TOPIC_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
+_ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 
 
@@ -31,6 +33,9 @@ class Settings:
     topic: str
     status_url: str
     result_url: str
+    upload_url: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    retention_days: int = 7
     backend: str = "google"
     max_upload_bytes: int = 100 * MIB
     lease_seconds: float = 120.0
@@ -43,6 +48,18 @@ class Settings:
     @property
     def dead_letter_topic(self) -> str:
         return f"{self.topic}-dead-letter"
+
+    @property
+    def cors_origins(self) -> frozenset[str]:
+        """Browser origins the functions answer cross-origin requests for.
+
+        The upload function's own origin is always among them when its URL is
+        known, because the page it serves calls status on another origin.
+        """
+        origins = set(self.allowed_origins)
+        if self.upload_url:
+            origins.add(origin_of(self.upload_url))
+        return frozenset(origins)
 
     def status_url_for(self, job_id: str) -> str:
         return f"{self.status_url.rstrip('/')}/{job_id}"
@@ -70,6 +87,23 @@ def _url(var: str, raw: str) -> str:
     if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
         raise ConfigError(f"{var}={raw!r} is not valid: expected an http(s) URL")
     return value.rstrip("/")
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an http(s) URL, as browsers send it in ``Origin``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def _origins(var: str, raw: str) -> tuple[str, ...]:
+    origins = tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN_RE.match(origin):
+            raise ConfigError(
+                f"{var}={raw!r} is not valid: expected comma-separated origins such as "
+                f"https://decks.example.com (scheme and host, no path), or *; got {origin!r}"
+            )
+    return tuple(origin.lower() for origin in origins)
 
 
 def _number(kind: type, minimum: float, expects: str) -> Callable[[str, str], Any]:
@@ -103,6 +137,11 @@ _ENV.update(
     topic=("DECKPIPE_TOPIC", _text(_TOPIC_RE, "a Pub/Sub topic id"), True),
     status_url=("DECKPIPE_STATUS_URL", _url, True),
     result_url=("DECKPIPE_RESULT_URL", _url, True),
+    upload_url=("DECKPIPE_UPLOAD_URL", _url, False),
+    allowed_origins=("DECKPIPE_ALLOWED_ORIGINS", _origins, False),
+    retention_days=(
+        "DECKPIPE_RETENTION_DAYS", _number(int, 1, "a whole number of days, at least 1"), False
+    ),
     backend=("DECKPIPE_BACKEND", _choice("google", "memory"), False),
     max_upload_bytes=(
         "DECKPIPE_MAX_UPLOAD_BYTES", _number(int, 1, "a positive number of bytes"), False
