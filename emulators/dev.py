@@ -97,7 +97,12 @@ class _Interrupt:
 def _print_banner(stack: LocalStack) -> None:
     urls = stack.urls
     width = max(map(len, urls))
-    lines = ["deckpipe dev: the local stack is up", ""]
+    lines = [
+        "deckpipe dev: the local stack is up",
+        "",
+        f"  open the upload page:  {urls['upload']}/",
+        "",
+    ]
     lines += [f"  {name:<{width}}  {url}" for name, url in urls.items()]
     lines += [
         "",

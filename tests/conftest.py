@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from tests_support import STACK_FUNCTION_ENV
 
 from deckpipe import logs
 
@@ -46,3 +51,49 @@ def build_deck(texts: list[str], *, hidden: tuple[int, ...] = ()) -> bytes:
 @pytest.fixture(scope="session")
 def make_deck():
     return build_deck
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, so fixtures can tell a failed test at teardown."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    """``test-results/<test name>/``: where a test leaves screenshots and logs for a person."""
+    name = request.node.nodeid.split("::", 1)[-1]
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    return REPO / "test-results" / safe
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="session")
+def static_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A plain static file server on 127.0.0.1 (a stand-in for a bucket website): (url, folder).
+
+    It starts before the stack, so the functions can be told to allow its origin.
+    """
+    folder = tmp_path_factory.mktemp("static-site")
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", folder
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def stack_function_env(static_site: tuple[str, Path]) -> dict[str, str]:
+    """One environment for the session's functions, whichever test module starts the stack."""
+    return {**STACK_FUNCTION_ENV, "DECKPIPE_ALLOWED_ORIGINS": static_site[0]}

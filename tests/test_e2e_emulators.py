@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 from google.cloud import storage
-from lxml import etree
 from pypdf import PdfReader
+from tests_support import STACK_MAX_UPLOAD, visible_slide_count
 
 from deckpipe import convert, jobs
 from deckpipe.config import load_settings
@@ -29,7 +29,6 @@ from deckpipe.jobqueue import JobMessage
 from deckpipe.runtime import Runtime, build
 
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-MAX_UPLOAD = 20 << 20
 WAIT = 90.0
 
 # Real decks from several corpus sources: text, pictures, groups, a master with
@@ -42,15 +41,6 @@ E2E_DECKS = [
     "decks/poi/testPPT.pptm",
     "decks/shapecrawler/001.pptx",
 ]
-
-
-@pytest.fixture(scope="session")
-def stack_function_env() -> dict[str, str]:
-    return {
-        "DECKPIPE_MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
-        "DECKPIPE_MAX_ATTEMPTS": "3",
-        "DECKPIPE_PROGRESS_INTERVAL_SECONDS": "0.2",
-    }
 
 
 @pytest.fixture
@@ -112,23 +102,6 @@ def convert_log(stack, job_id: str) -> list[dict]:
             if entry.get("job_id") == job_id:
                 lines.append(entry)
     return lines
-
-
-def visible_slide_count(deck: bytes) -> int:
-    """Counted from the package XML, independently of the renderer."""
-    ns = {"p": "http://schemas.openxmlformats.org/presentationml/2006/main",
-          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-    with zipfile.ZipFile(io.BytesIO(deck)) as zf:
-        pres = etree.fromstring(zf.read("ppt/presentation.xml"))
-        rels = etree.fromstring(zf.read("ppt/_rels/presentation.xml.rels"))
-        targets = {rel.get("Id"): rel.get("Target") for rel in rels}
-        shown = 0
-        ids = pres.findall("p:sldIdLst/p:sldId", ns)
-        for sld in ids:
-            target = targets[sld.get(f"{{{ns['r']}}}id")].lstrip("/")
-            part = target if target.startswith("ppt/") else f"ppt/{target}"
-            shown += etree.fromstring(zf.read(part)).get("show") != "0"
-    return shown or len(ids)
 
 
 def deck_words(deck: bytes) -> set[str]:
@@ -328,7 +301,7 @@ def test_upload_rejections_over_http(stack, corpus):
         (requests.post(url, data=b"{}", headers={"Content-Type": "application/json"},
                        timeout=10), 415, "unsupported_media_type"),
         (requests.put(url, data=b"x", timeout=10), 405, "method_not_allowed"),
-        (upload(stack, b"PK\x03\x04" + b"\0" * (MAX_UPLOAD + 1)), 413, "too_large"),
+        (upload(stack, b"PK\x03\x04" + b"\0" * (STACK_MAX_UPLOAD + 1)), 413, "too_large"),
         (upload(stack, b"x", headers={"Idempotency-Key": "k" * 300}), 400, "bad_idempotency_key"),
     ]
     for response, status, code in cases:

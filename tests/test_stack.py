@@ -284,6 +284,7 @@ def test_dev_command_prints_urls_and_stops_on_sigterm(functions_dir: Path, tmp_p
         for name, port in ports.items():
             assert f"http://127.0.0.1:{port}" in banner, name
         assert f"curl -F file=@deck.pptx http://127.0.0.1:{ports['upload']}/" in banner
+        assert f"open the upload page:  http://127.0.0.1:{ports['upload']}/" in banner
         groups = child_process_groups(dev.pid)
         assert len(groups) == len(DEFAULT_PORTS)
         assert http_get_json(f"http://127.0.0.1:{ports['result']}/healthz") == {"ok": True}

@@ -1,10 +1,20 @@
 """Constants and helpers shared by test modules."""
 
 import io
+import zipfile
 
 import pptx
+from lxml import etree
 
 from deckpipe.render.resolve import DeckResolver
+
+# The session's emulator stack runs its functions with these settings (see conftest.py).
+STACK_MAX_UPLOAD = 20 << 20
+STACK_FUNCTION_ENV = {
+    "DECKPIPE_MAX_UPLOAD_BYTES": str(STACK_MAX_UPLOAD),
+    "DECKPIPE_MAX_ATTEMPTS": "3",
+    "DECKPIPE_PROGRESS_INTERVAL_SECONDS": "0.2",
+}
 
 ENV = {
     "GOOGLE_CLOUD_PROJECT": "deckpipe-test",
@@ -22,3 +32,20 @@ def resolve(prs: pptx.Presentation, index: int = 0):
     prs.save(buf)
     reopened = pptx.Presentation(io.BytesIO(buf.getvalue()))
     return DeckResolver(reopened).resolve_slide(reopened.slides[index], index + 1)
+
+
+def visible_slide_count(deck: bytes) -> int:
+    """Counted from the package XML, independently of the renderer."""
+    ns = {"p": "http://schemas.openxmlformats.org/presentationml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    with zipfile.ZipFile(io.BytesIO(deck)) as zf:
+        pres = etree.fromstring(zf.read("ppt/presentation.xml"))
+        rels = etree.fromstring(zf.read("ppt/_rels/presentation.xml.rels"))
+        targets = {rel.get("Id"): rel.get("Target") for rel in rels}
+        shown = 0
+        ids = pres.findall("p:sldIdLst/p:sldId", ns)
+        for sld in ids:
+            target = targets[sld.get(f"{{{ns['r']}}}id")].lstrip("/")
+            part = target if target.startswith("ppt/") else f"ppt/{target}"
+            shown += etree.fromstring(zf.read(part)).get("show") != "0"
+    return shown or len(ids)

@@ -4,6 +4,8 @@ run the local stack.
     deckpipe convert DECK.pptx [-o OUT.pdf] [--slides 1-3,7] [--notes] [--hidden]
                      [--report REPORT.json] [--json] [-q]
     deckpipe convert FOLDER -o OUTDIR [same options]
+    deckpipe page export FOLDER --upload-url URL --status-url URL --result-url URL
+    deckpipe dev
 
 Exit status: 0 when everything converted, 1 when a deck could not be
 converted, 2 for a usage error (no such file, a bad ``--slides``).
@@ -240,6 +242,27 @@ def _dev(args: argparse.Namespace) -> int:
     return dev.run(args)
 
 
+def _page_export(args: argparse.Namespace) -> int:
+    from . import webpage
+
+    written = webpage.export(
+        Path(args.folder),
+        upload_url=args.upload_url,
+        status_url=args.status_url,
+        result_url=args.result_url,
+        max_upload_bytes=args.max_upload_bytes,
+    )
+    for path in written:
+        print(path)
+    return 0
+
+
+def _url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL")
+    return text.rstrip("/")
+
+
 def build_parser(with_dev: bool = True) -> argparse.ArgumentParser:
     """The command line; ``with_dev=False`` leaves the ``dev`` command's own
     options out, which spares ``convert`` importing the emulator stack (about
@@ -267,6 +290,25 @@ def build_parser(with_dev: bool = True) -> argparse.ArgumentParser:
     convert.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     convert.set_defaults(run=_convert)
 
+    page = commands.add_parser("page", help="the upload page, for hosting as static files")
+    page_commands = page.add_subparsers(dest="page_command", required=True)
+    export = page_commands.add_parser(
+        "export",
+        help="write the page and a config.json pointing at the API into a folder",
+        description="Write index.html, app.js, app.css and config.json for a static host "
+        "(a bucket website, say). Add the host's origin to DECKPIPE_ALLOWED_ORIGINS.",
+    )
+    export.add_argument("folder", help="where to write the files")
+    export.add_argument("--upload-url", type=_url, required=True,
+                        help="public URL of the upload function")
+    export.add_argument("--status-url", type=_url, required=True,
+                        help="public URL of the status function")
+    export.add_argument("--result-url", type=_url, required=True,
+                        help="public URL of the result function")
+    export.add_argument("--max-upload-bytes", type=int, default=100 * 1024 * 1024,
+                        help="largest file the page accepts (default: 100 MiB)")
+    export.set_defaults(run=_page_export)
+
     dev = commands.add_parser("dev", help="run the emulators and the four functions locally")
     dev_module = None
     try:
@@ -277,6 +319,7 @@ def build_parser(with_dev: bool = True) -> argparse.ArgumentParser:
     if dev_module is not None:
         dev_module.add_arguments(dev)
     dev.set_defaults(run=_dev)
+
     return parser
 
 

@@ -13,7 +13,7 @@ from flask import Request, Response, json
 from werkzeug.http import parse_options_header
 
 from . import convert as worker
-from . import jobs, logs
+from . import jobs, logs, webpage
 from .errors import TransientError
 from .multipart import MalformedForm, MultipartFile
 from .runtime import Runtime
@@ -62,9 +62,41 @@ def _unknown_job() -> Response:
 # --- upload -------------------------------------------------------------------------
 
 
+def _cors(rt: Runtime, request: Request, response: Response) -> Response:
+    """Let the configured page origins read this response (and nobody else)."""
+    for name, value in webpage.cors_headers(rt.settings, request.headers.get("Origin")).items():
+        if name == "Vary":
+            response.vary.add("Origin")
+        else:
+            response.headers[name] = value
+    return response
+
+
+def _preflight(rt: Runtime, request: Request, methods: str) -> Response:
+    origin = request.headers.get("Origin")
+    headers = webpage.preflight_headers(rt.settings, origin, methods)
+    if origin and request.headers.get("Access-Control-Request-Method") and not headers:
+        response = error_response(403, "origin_not_allowed",
+                                  f"Requests from {origin} are not allowed.")
+        response.vary.add("Origin")
+        return response
+    response = Response(status=204)
+    response.headers["Allow"] = f"{methods}, OPTIONS"
+    response.headers.update(headers)
+    return response
+
+
 def upload(rt: Runtime, request: Request) -> Response:
+    if request.method == "OPTIONS":
+        return _preflight(rt, request, "POST")
+    return _cors(rt, request, _upload(rt, request))
+
+
+def _upload(rt: Runtime, request: Request) -> Response:
     if (health := _health(request)) is not None:
         return health
+    if request.method in ("GET", "HEAD") and (name := webpage.asset_name(request.path)):
+        return _page_file(rt, request, name)
     if request.method != "POST":
         return _method_not_allowed("POST")
     try:
@@ -138,10 +170,35 @@ def _raw_filename(request: Request) -> str | None:
     return request.headers.get("X-Filename") or request.args.get("filename")
 
 
+def _page_file(rt: Runtime, request: Request, name: str) -> Response:
+    """One file of the upload page; revalidated on every load so a deploy shows at once."""
+    if name == "config.json":
+        response = json_response(webpage.page_config(rt.settings))
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    asset = webpage.ASSETS[name]
+    response = Response(asset.body, mimetype=None, content_type=asset.content_type)
+    response.set_etag(asset.etag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if name == "index.html":
+        response.headers["Content-Security-Policy"] = webpage.content_security_policy(
+            webpage.api_origins(rt.settings)
+        )
+    return response.make_conditional(request)
+
+
 # --- status -------------------------------------------------------------------------
 
 
 def status(rt: Runtime, request: Request) -> Response:
+    if request.method == "OPTIONS":
+        return _preflight(rt, request, "GET, HEAD")
+    return _cors(rt, request, _status(rt, request))
+
+
+def _status(rt: Runtime, request: Request) -> Response:
     if (health := _health(request)) is not None:
         return health
     if request.method not in ("GET", "HEAD"):
@@ -157,6 +214,12 @@ def status(rt: Runtime, request: Request) -> Response:
 
 
 def result(rt: Runtime, request: Request) -> Response:
+    if request.method == "OPTIONS":
+        return _preflight(rt, request, "GET, HEAD")
+    return _cors(rt, request, _result(rt, request))
+
+
+def _result(rt: Runtime, request: Request) -> Response:
     if (health := _health(request)) is not None:
         return health
     if request.method not in ("GET", "HEAD"):

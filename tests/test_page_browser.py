@@ -1,0 +1,492 @@
+"""The upload page in a real browser, against the real emulator stack.
+
+Debian's Chromium, driven by Playwright (which never downloads a browser of its own here),
+does what a person does: picks or drops decks, watches progress, downloads PDFs, reloads,
+uses only the keyboard, and meets a server that is down or slow. A failing test leaves a
+screenshot and the browser console under ``test-results/<test name>/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+from pypdf import PdfReader
+from tests_support import STACK_MAX_UPLOAD, visible_slide_count
+
+from deckpipe import webpage
+from deckpipe_emulators.stack import LocalStack
+
+CHROMIUM = Path(os.environ.get("DECKPIPE_CHROMIUM", "/usr/bin/chromium"))
+# Headless, and nothing that phones home: the machine has no internet and Chromium's
+# background connections would only be refused.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+CONVERSION_TIMEOUT_MS = 90_000
+
+SMALL_DECKS = [
+    "decks/poi/backgrounds.pptx",
+    "decks/poi/testPPT.pptx",
+    "decks/tika/testPPT_groups.pptx",
+]
+LONG_DECK = "decks/poi/2411-Performance_Up.pptx"  # 48 slides: slow enough to reload mid-way
+ENCRYPTED_DECK = "decks/aspose-py/test_password.pptx"
+DAMAGED_DECK = "decks/poi/Divino_Revelado.pptx"
+
+# Records every text the status line of any card shows, so a test can tell what a person saw
+# between two polls. Injected by the browser (not by the page), so the CSP does not apply.
+RECORD_STATUS_TEXTS = """
+window.__statusTexts = [];
+new MutationObserver((records) => {
+  for (const record of records) {
+    const node = record.target.nodeType === Node.ELEMENT_NODE
+      ? record.target : record.target.parentElement;
+    const line = node?.closest(".status-line");
+    if (line) window.__statusTexts.push(line.textContent);
+  }
+}).observe(document, { subtree: true, childList: true, characterData: true });
+"""
+
+
+@dataclass
+class Browsing:
+    """One browser tab on the stack's upload page, plus what the tab complained about."""
+
+    page: Page
+    stack: LocalStack
+    errors: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.stack.urls["upload"] + "/"
+
+    def open(self, url: str | None = None) -> None:
+        self.page.goto(url or self.url)
+        expect(self.page.locator("html")).to_have_attribute("data-ready", "true")
+
+    def card(self, name: str) -> Locator:
+        return self.page.get_by_role("listitem", name=name, exact=True)
+
+    def wait_for_state(
+        self, name: str, state: str, timeout: float = CONVERSION_TIMEOUT_MS
+    ) -> Locator:
+        card = self.card(name)
+        expect(card).to_have_attribute("data-state", state, timeout=timeout)
+        return card
+
+    def download(self, name: str) -> bytes:
+        link = self.card(name).get_by_role("link", name=f"Download PDF of {name}")
+        with self.page.expect_download() as info:
+            link.click()
+        download = info.value
+        assert download.suggested_filename == Path(name).stem + ".pdf"
+        return Path(download.path()).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        raise RuntimeError(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+            "(.ci/run does) or set DECKPIPE_CHROMIUM"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def tab(browser: Browser, stack: LocalStack, request, output_dir: Path) -> Iterator[Browsing]:
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    browsing = Browsing(page, stack)
+    page.on("console", lambda message: browsing.console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: browsing.errors.append(f"uncaught: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text
+            and browsing.errors.append(f"CSP: {message.text}")
+        ),
+    )
+    try:
+        yield browsing
+    finally:
+        failed = any(
+            getattr(request.node, f"report_{phase}", None) is not None
+            and getattr(request.node, f"report_{phase}").failed
+            for phase in ("setup", "call")
+        )
+        if failed:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(output_dir / "failure.png"), full_page=True)
+            (output_dir / "console.txt").write_text("\n".join(browsing.console) + "\n")
+        context.close()
+    # Every test also proves the page ran without script errors or policy violations.
+    assert browsing.errors == []
+
+
+def read_deck(corpus: Path, relpath: str) -> bytes:
+    return (corpus / relpath).read_bytes()
+
+
+def pdf_pages(pdf: bytes) -> int:
+    assert pdf.startswith(b"%PDF-")
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def drop_files(page: Page, files: list[tuple[str, bytes]]) -> None:
+    """Drag files from the desktop onto the page: dragenter, dragover, drop, with real Files."""
+    payload = [{"name": name, "b64": base64.b64encode(data).decode()} for name, data in files]
+    transfer = page.evaluate_handle(
+        """(files) => {
+            const transfer = new DataTransfer();
+            for (const file of files) {
+              const bytes = Uint8Array.from(atob(file.b64), (c) => c.charCodeAt(0));
+              transfer.items.add(new File([bytes], file.name));
+            }
+            return transfer;
+        }""",
+        payload,
+    )
+    for event in ("dragenter", "dragover", "drop"):
+        page.dispatch_event("#dropzone", event, {"dataTransfer": transfer})
+
+
+# -- the main job ---------------------------------------------------------------------------
+
+
+def test_choose_a_deck_follow_progress_and_download_the_pdf(tab: Browsing, corpus: Path) -> None:
+    tab.page.add_init_script(RECORD_STATUS_TEXTS)
+    tab.open()
+    expect(tab.page.get_by_text("Up to 20 MiB each")).to_be_visible()  # the server's own limit
+
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(corpus / LONG_DECK)
+    name = Path(LONG_DECK).name
+    card = tab.wait_for_state(name, "done")
+
+    upload_bar = card.get_by_role("progressbar", name=f"Upload of {name}")
+    convert_bar = card.get_by_role("progressbar", name=f"Conversion of {name}")
+    assert upload_bar.evaluate("bar => bar.value") == 100
+    assert convert_bar.evaluate("bar => bar.value === bar.max")
+    expect(card.locator(".convert-value")).to_have_text("100 %")
+    deck = read_deck(corpus, LONG_DECK)
+    expect(card).to_contain_text(f"Done: {visible_slide_count(deck)} pages")
+
+    seen = tab.page.evaluate("window.__statusTexts")
+    assert any(text.startswith("Uploading") for text in seen), seen
+    slides = [re.fullmatch(r"Rendering slide (\d+) of (\d+)", text) for text in seen]
+    for match in filter(None, slides):
+        assert 1 <= int(match[1]) <= int(match[2]) == 48
+
+    assert pdf_pages(tab.download(name)) == visible_slide_count(deck)
+    expect(tab.page.locator("#announcer")).to_have_text(f"{name}: the PDF is ready to download.")
+
+
+def test_three_dropped_decks_give_three_pdfs(tab: Browsing, corpus: Path) -> None:
+    tab.open()
+    files = [(Path(rel).name, read_deck(corpus, rel)) for rel in SMALL_DECKS]
+    drop_files(tab.page, files)
+    expect(tab.page.locator(".card")).to_have_count(3)
+    for name, data in files:
+        tab.wait_for_state(name, "done")
+        assert pdf_pages(tab.download(name)) == visible_slide_count(data)
+
+
+def test_slide_progress_is_shown_as_rendering_slide_n_of_total(tab: Browsing, corpus: Path) -> None:
+    """How a card draws a job in progress: the status answer is held at 6 of 24 slides."""
+    tab.open()
+    processing = '{"state": "processing", "progress": {"done": 6, "total": 24}}'
+    tab.page.route(
+        re.compile(re.escape(tab.stack.urls["status"]) + "/.+"),
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            headers={"Access-Control-Allow-Origin": "*"},
+            body=processing,
+        ),
+    )
+    rel = SMALL_DECKS[0]
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(corpus / rel)
+    card = tab.wait_for_state(Path(rel).name, "processing")
+    expect(card.locator(".status-line")).to_have_text("Rendering slide 7 of 24")
+    bar = card.get_by_role("progressbar", name=f"Conversion of {Path(rel).name}")
+    assert bar.evaluate("bar => [bar.value, bar.max]") == [6, 24]
+    expect(card.locator(".convert-value")).to_have_text("25 %")
+    tab.page.unroute_all()
+    tab.wait_for_state(Path(rel).name, "done")
+
+
+# -- errors in plain words ------------------------------------------------------------------
+
+
+def test_bad_files_fail_with_plain_words(tab: Browsing, corpus: Path, tmp_path: Path) -> None:
+    tab.open()
+    not_a_deck = tmp_path / "notes.pptx"
+    not_a_deck.write_bytes(b"these are my speaker notes, not a deck" * 10)
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(
+        [not_a_deck, corpus / ENCRYPTED_DECK, corpus / DAMAGED_DECK]
+    )
+    expected = {
+        "notes.pptx": "This file is not a PowerPoint presentation.",
+        Path(ENCRYPTED_DECK).name: "This deck is password-protected",
+        Path(DAMAGED_DECK).name: "This file is damaged",
+    }
+    for name, words in expected.items():
+        card = tab.wait_for_state(name, "failed")
+        expect(card.locator(".error-line")).to_contain_text(words)
+        expect(card.get_by_role("link", name=re.compile("Download"))).to_be_hidden()
+        expect(card.get_by_role("button", name="Try again")).to_be_hidden()  # retrying cannot help
+
+
+def test_obvious_mistakes_are_caught_before_any_upload(
+    tab: Browsing, corpus: Path, tmp_path: Path
+) -> None:
+    # Pretend the server allows 1 KiB, so a real deck is "too large" without sending 100 MiB.
+    small_limit = '{"uploadUrl": ".", "maxUploadBytes": 1024, "pollIntervalSeconds": 2}'
+    tab.page.route(
+        "**/config.json",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=small_limit),
+    )
+    posts: list[str] = []
+    tab.page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
+    tab.open()
+    expect(tab.page.get_by_text("Up to 1 KiB each")).to_be_visible()
+    slides = tmp_path / "slides.key"
+    slides.write_bytes(b"keynote")
+    legacy = tmp_path / "old.ppt"
+    legacy.write_bytes(b"\xd0\xcf\x11\xe0")
+    empty = tmp_path / "empty.pptx"
+    empty.write_bytes(b"")
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(
+        [corpus / SMALL_DECKS[0], slides, legacy, empty]
+    )
+    expected = {
+        Path(SMALL_DECKS[0]).name: "The file is larger than 1 KiB.",
+        "slides.key": "This file is not a PowerPoint presentation (.pptx).",
+        "old.ppt": "This is an old PowerPoint file (.ppt).",
+        "empty.pptx": "The file is empty.",
+    }
+    for name, words in expected.items():
+        card = tab.wait_for_state(name, "rejected", timeout=5_000)
+        expect(card.locator(".error-line")).to_contain_text(words)
+    assert posts == []
+
+
+# -- leaving and coming back ----------------------------------------------------------------
+
+
+def test_reload_mid_conversion_shows_the_card_again(tab: Browsing, corpus: Path) -> None:
+    tab.open()
+    name = Path(LONG_DECK).name
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(corpus / LONG_DECK)
+    card = tab.card(name)
+    expect(card).to_have_attribute("data-job-id", re.compile(r".+"))
+    job_id = card.get_attribute("data-job-id")
+    state_before = card.get_attribute("data-state")
+    assert state_before in ("queued", "processing")  # the job has not finished yet
+
+    tab.page.reload()
+    expect(tab.page.locator("html")).to_have_attribute("data-ready", "true")
+    card = tab.card(name)
+    expect(card).to_have_attribute("data-job-id", job_id)
+    expect(tab.page.locator(".card")).to_have_count(1)
+    tab.wait_for_state(name, "done")
+    assert pdf_pages(tab.download(name)) == visible_slide_count(read_deck(corpus, LONG_DECK))
+
+    tab.page.reload()  # a finished job stays listed, with its download
+    expect(tab.page.locator("html")).to_have_attribute("data-ready", "true")
+    expect(tab.card(name).get_by_role("link", name=f"Download PDF of {name}")).to_be_visible()
+
+
+# -- a server that is down or slow ----------------------------------------------------------
+
+
+def _fast_polling(tab: Browsing, seconds: float) -> None:
+    config = {"uploadUrl": ".", "maxUploadBytes": STACK_MAX_UPLOAD, "pollIntervalSeconds": seconds}
+    tab.page.route(
+        "**/config.json",
+        lambda route: route.fulfill(status=200, content_type="application/json", json=config),
+    )
+
+
+def test_status_outage_shows_reconnecting_backs_off_and_recovers(
+    tab: Browsing, corpus: Path
+) -> None:
+    _fast_polling(tab, 0.2)
+    attempts: list[float] = []
+
+    def refuse(route: Route) -> None:
+        attempts.append(time.monotonic())
+        route.abort("connectionrefused")
+
+    status_pattern = re.compile(re.escape(tab.stack.urls["status"]) + "/.+")
+    tab.page.route(status_pattern, refuse)
+    tab.open()
+    rel = SMALL_DECKS[1]
+    name = Path(rel).name
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(corpus / rel)
+    card = tab.card(name)
+    expect(card.locator(".status-line")).to_contain_text("Reconnecting")
+    expect(card).to_have_class(re.compile(r"\breconnecting\b"))
+    deadline = time.monotonic() + 20
+    while len(attempts) < 5 and time.monotonic() < deadline:
+        tab.page.wait_for_timeout(200)
+    assert len(attempts) >= 5, attempts
+    gaps = [later - earlier for earlier, later in zip(attempts, attempts[1:], strict=False)]
+    # Each wait is about twice the one before (with +-20 % jitter): no tight retry loop.
+    assert all(later > earlier * 1.2 for earlier, later in zip(gaps, gaps[1:], strict=False)), gaps
+
+    tab.page.unroute(status_pattern)
+    tab.page.context.set_offline(True)
+    tab.page.context.set_offline(False)  # the "online" event wakes the poller at once
+    tab.wait_for_state(name, "done", timeout=60_000)
+    expect(card.locator(".status-line")).to_contain_text("Done")
+    expect(card).not_to_have_class(re.compile(r"\breconnecting\b"))
+
+
+def test_a_slow_status_server_never_gets_stacked_requests(tab: Browsing, corpus: Path) -> None:
+    _fast_polling(tab, 0.2)
+    held: list[Route] = []
+    status_pattern = re.compile(re.escape(tab.stack.urls["status"]) + "/.+")
+    tab.page.route(status_pattern, lambda route: held.append(route))  # answer nothing yet
+    tab.open()
+    rel = SMALL_DECKS[1]
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(corpus / rel)
+    expect(tab.card(Path(rel).name)).to_have_attribute("data-job-id", re.compile(r".+"))
+    tab.page.wait_for_timeout(3_000)  # fifteen poll intervals
+    assert len(held) == 1  # one request in flight, none queued behind it
+    tab.page.unroute(status_pattern)
+    for route in held:
+        route.continue_()
+    tab.wait_for_state(Path(rel).name, "done")
+
+
+# -- keyboard, screen readers, phones, dark mode --------------------------------------------
+
+
+def _focused(page: Page) -> str:
+    return page.evaluate(
+        "() => { const el = document.activeElement;"
+        " return el.getAttribute('aria-label') || el.id || el.textContent.trim(); }"
+    )
+
+
+def _tab_to(page: Page, target: str, limit: int = 25) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if _focused(page) == target:
+            return
+    raise AssertionError(f"Tab never reached {target!r}; last focus: {_focused(page)!r}")
+
+
+def test_keyboard_only_walk_through(tab: Browsing, corpus: Path) -> None:
+    tab.open()
+    page = tab.page
+    _tab_to(page, "file-input")
+    label_outline = page.locator("#file-label").evaluate("el => getComputedStyle(el).outlineStyle")
+    assert label_outline == "solid"  # the focused picker is visibly marked
+    rel = SMALL_DECKS[2]
+    name = Path(rel).name
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")  # the key that activates a focused file input
+    chooser.value.set_files(corpus / rel)
+    tab.wait_for_state(name, "done")
+    expect(page.locator("#announcer")).to_have_text(f"{name}: the PDF is ready to download.")
+
+    _tab_to(page, f"Download PDF of {name}")
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    with page.expect_download() as info:
+        page.keyboard.press("Enter")
+    assert pdf_pages(Path(info.value.path()).read_bytes()) == visible_slide_count(
+        read_deck(corpus, rel)
+    )
+
+    page.keyboard.press("Shift+Tab")
+    assert _focused(page) == f"Remove {name} from the list"
+    page.keyboard.press("Enter")
+    expect(page.locator(".card")).to_have_count(0)
+    assert _focused(page) == "decks-heading"  # focus lands somewhere sensible, not on <body>
+    expect(page.locator("#announcer")).to_have_text(f"{name} removed from the list.")
+
+
+def test_names_that_screen_readers_announce(tab: Browsing, corpus: Path) -> None:
+    tab.open()
+    page = tab.page
+    picker = page.get_by_label("Choose PowerPoint decks")
+    assert picker.evaluate("el => el.type") == "file"
+    expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")
+    rel = SMALL_DECKS[0]
+    name = Path(rel).name
+    picker.set_input_files(corpus / rel)
+    card = tab.wait_for_state(name, "done")
+    expect(card.get_by_role("progressbar", name=f"Upload of {name}")).to_be_visible()
+    expect(card.get_by_role("progressbar", name=f"Conversion of {name}")).to_be_visible()
+    expect(card.get_by_role("button", name=f"Remove {name} from the list")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your decks")).to_be_visible()
+
+
+def test_phone_sized_screen_and_dark_preference(tab: Browsing, corpus: Path) -> None:
+    page = tab.page
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.emulate_media(color_scheme="dark")
+    tab.open()
+    rel = SMALL_DECKS[0]
+    name = Path(rel).name
+    page.get_by_label("Choose PowerPoint decks").set_input_files(corpus / rel)
+    card = tab.wait_for_state(name, "done")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    download = card.get_by_role("link", name=f"Download PDF of {name}")
+    box = download.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert box["height"] >= 40  # a comfortable touch target
+    assert _luminance(page, "body", "backgroundColor") < 0.1
+    assert _luminance(page, "body", "color") > 0.7
+    page.emulate_media(color_scheme="light")
+    assert _luminance(page, "body", "backgroundColor") > 0.8
+
+
+def _luminance(page: Page, selector: str, prop: str) -> float:
+    rgb = page.locator(selector).evaluate(f"el => getComputedStyle(el).{prop}")
+    red, green, blue = (int(value) / 255 for value in re.findall(r"\d+", rgb)[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+# -- hosted elsewhere -----------------------------------------------------------------------
+
+
+def test_page_hosted_as_static_files_elsewhere(
+    tab: Browsing, corpus: Path, static_site: tuple[str, Path]
+) -> None:
+    """A bucket-website-like host on another origin: config.json points at the API, CORS lets it."""
+    site_url, folder = static_site
+    urls = tab.stack.urls
+    webpage.export(
+        folder,
+        upload_url=urls["upload"],
+        status_url=urls["status"],
+        result_url=urls["result"],
+        max_upload_bytes=20 << 20,
+    )
+    tab.open(site_url + "/index.html")
+    rel = SMALL_DECKS[1]
+    name = Path(rel).name
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(corpus / rel)
+    tab.wait_for_state(name, "done")
+    assert pdf_pages(tab.download(name)) == visible_slide_count(read_deck(corpus, rel))
