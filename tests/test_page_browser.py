@@ -490,3 +490,38 @@ def test_page_hosted_as_static_files_elsewhere(
     tab.page.get_by_label("Choose PowerPoint decks").set_input_files(corpus / rel)
     tab.wait_for_state(name, "done")
     assert pdf_pages(tab.download(name)) == visible_slide_count(read_deck(corpus, rel))
+
+
+def test_an_interrupted_upload_can_be_tried_again(tab: Browsing, corpus: Path) -> None:
+    keys: list[str | None] = []
+
+    def cut(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        route.abort("connectionreset")
+
+    tab.page.route(lambda url: url.rstrip("/") == tab.stack.urls["upload"], cut)
+    tab.open()
+    rel = SMALL_DECKS[2]
+    name = Path(rel).name
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(corpus / rel)
+    card = tab.wait_for_state(name, "failed")
+    expect(card.locator(".error-line")).to_have_text(
+        "The upload was interrupted. Check your connection and try again."
+    )
+    tab.page.unroute_all()
+
+    def record(route: Route) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        route.continue_()
+
+    tab.page.route(lambda url: url.rstrip("/") == tab.stack.urls["upload"], record)
+    card.get_by_role("button", name="Try again").click()
+    tab.wait_for_state(name, "done")
+    # The same key again: had the cut-off attempt reached the server, no second job is made.
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    assert tab.page.evaluate(
+        "() => JSON.parse(localStorage.getItem('deckpipe.jobs.v1')).length"
+    ) == 1

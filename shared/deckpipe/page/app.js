@@ -436,7 +436,10 @@ function cardFor(job) {
   card.retry.addEventListener("click", () => {
     const current = page.jobs.get(job.key);
     if (!current) return;
-    Object.assign(current, { jobId: undefined, statusUrl: undefined, idempotencyKey: newKey() });
+    // The same key again if the server never confirmed the upload (it may have kept it),
+    // a new one if it made a job: that job failed, and a retry must be a new job.
+    const idempotencyKey = current.jobId ? newKey() : current.idempotencyKey;
+    Object.assign(current, { jobId: undefined, statusUrl: undefined, idempotencyKey });
     queueUpload(current);
     render(current);
     save();
