@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from deckpipe import provision as provisioning
+from deckpipe.config import load_settings
+from deckpipe.errors import ConfigError
 from deckpipe_emulators import wiring
 from deckpipe_emulators.processes import ManagedProcess, port_is_free, spawn, stop_groups
 from deckpipe_emulators.tools import EmulatorTools, ToolsMissing, find_tools
@@ -216,29 +219,42 @@ class LocalStack:
         self._wait_until_ready(started, probe_urls)
 
     def _wire(self) -> None:
-        config, urls = self.config, self.urls
-        wiring.create_bucket(urls["storage"], config.project, config.bucket)
-        convert = f"{urls['convert']}/projects/{config.project}/topics"
-        wiring.create_push_routes(
-            f"{config.host}:{config.ports['pubsub']}",
-            config.project,
-            [
-                wiring.PushRoute(
-                    topic=config.topic,
-                    subscription=f"{config.topic}-convert",
-                    endpoint=f"{convert}/{config.topic}",
-                    dead_letter_topic=config.dead_letter_topic,
-                ),
-                wiring.PushRoute(
-                    topic=config.dead_letter_topic,
-                    subscription=f"{config.dead_letter_topic}-convert",
-                    endpoint=f"{convert}/{config.dead_letter_topic}",
-                ),
-            ],
-            ack_deadline=config.ack_deadline,
-            retry_min_backoff=config.retry_min_backoff,
-            retry_max_backoff=config.retry_max_backoff,
+        """Provision the emulators before any function starts: `deckpipe provision`'s own
+        code, in-process, pushing to the local convert function; on failure nothing starts."""
+        self.provision()
+
+    def provision(self, *, dry_run: bool = False) -> provisioning.Report:
+        """Run provision for this stack (the functions' settings, its emulators, its convert
+        function as the push endpoint), or raise StackError with provision's message."""
+        try:
+            settings = load_settings(self.function_env())
+        except ConfigError as error:
+            raise StackError(f"cannot provision the emulators: {error.message}") from None
+        try:
+            return provisioning.provision(
+                settings, self.provision_options(), self.provision_emulators(), dry_run=dry_run
+            )
+        except (ValueError, provisioning.ProvisionError) as error:
+            raise StackError(f"provisioning the emulators failed: {error}") from None
+
+    def provision_options(self) -> provisioning.Options:
+        """The stack's push endpoint and Pub/Sub policies, as provision options."""
+        config = self.config
+        return provisioning.Options(
+            push_endpoint=self.urls["convert"],
+            min_backoff=config.retry_min_backoff,
+            max_backoff=config.retry_max_backoff,
             max_delivery_attempts=config.max_delivery_attempts,
+            ack_deadline=config.ack_deadline,
+        )
+
+    def provision_emulators(self) -> provisioning.Emulators:
+        """This stack's emulator addresses, given explicitly rather than through os.environ."""
+        env = self.client_env()
+        return provisioning.Emulators(
+            storage=env["STORAGE_EMULATOR_HOST"],
+            pubsub=env["PUBSUB_EMULATOR_HOST"],
+            firestore=env["FIRESTORE_EMULATOR_HOST"],
         )
 
     def _start_functions(self) -> None:

@@ -309,6 +309,16 @@ def build_parser(with_dev: bool = True) -> argparse.ArgumentParser:
                         help="largest file the page accepts (default: 100 MiB)")
     export.set_defaults(run=_page_export)
 
+    from .provision import command as provision_command  # argparse only; Google loads in run
+
+    provision = commands.add_parser(
+        "provision", help="create or check the bucket, topics, subscriptions, IAM and TTL the "
+        "functions need (safe to run again)", description=provision_command.DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    provision_command.add_arguments(provision)
+    provision.set_defaults(run=provision_command.run)
+
     dev = commands.add_parser("dev", help="run the emulators and the four functions locally")
     dev_module = None
     try:

@@ -204,6 +204,31 @@ def _describe(name: str) -> str:
     }[name]
 
 
+@dataclass(frozen=True)
+class EmulatorHosts:
+    """Where the local emulators are, from the variables the Google clients honour themselves.
+
+    The functions never need this (their clients read the variables); tools that
+    must tell an emulator from Google Cloud, such as ``deckpipe provision``, do.
+    """
+
+    storage: str | None = None
+    pubsub: str | None = None
+    firestore: str | None = None
+
+
+def load_emulator_hosts(environ: Mapping[str, str] | None = None) -> EmulatorHosts:
+    env = os.environ if environ is None else environ
+    storage = env.get("STORAGE_EMULATOR_HOST") or None
+    if storage and "://" not in storage:
+        storage = "http://" + storage
+    return EmulatorHosts(
+        storage=storage,
+        pubsub=env.get("PUBSUB_EMULATOR_HOST") or None,
+        firestore=env.get("FIRESTORE_EMULATOR_HOST") or None,
+    )
+
+
 def settings_environment() -> dict[str, str]:
     """Variable name -> field name, for documentation and tests."""
     return {var: name for name, (var, _, _) in _ENV.items()}

@@ -40,7 +40,7 @@ def build(settings: Settings) -> Runtime:
         GcsBlobStore(
             settings.bucket, project=settings.project, chunk_size=settings.upload_chunk_bytes
         ),
-        FirestoreJobStore(project=settings.project),
+        FirestoreJobStore(project=settings.project, retention_days=settings.retention_days),
         PubSubJobQueue(settings.project, settings.topic),
     )
 

@@ -16,8 +16,9 @@ R = TypeVar("R")
 
 JOBS = "jobs"
 IDEMPOTENCY_KEYS = "idempotency_keys"
-# Documents carry an ``expire_at`` for a Firestore TTL policy (set by provisioning).
-RETENTION = timedelta(days=7)
+# Documents of both collections carry this field for a Firestore TTL policy
+# (``deckpipe provision`` sets it), ``retention_days`` after the job's creation.
+EXPIRE_AT = "expire_at"
 
 
 class FirestoreJobStore(JobStore):
@@ -27,8 +28,10 @@ class FirestoreJobStore(JobStore):
         project: str | None = None,
         client: firestore.Client | None = None,
         collection_prefix: str = "",
+        retention_days: int = 7,
     ) -> None:
         self._client = client or firestore.Client(project=project)
+        self._retention = timedelta(days=retention_days)
         self._jobs = self._client.collection(collection_prefix + JOBS)
         self._keys = self._client.collection(collection_prefix + IDEMPOTENCY_KEYS)
 
@@ -36,7 +39,7 @@ class FirestoreJobStore(JobStore):
         job_ref = self._jobs.document(job.job_id)
         with transient_errors("Firestore"):
             if idempotency_key is None:
-                job_ref.create(_to_doc(job))
+                job_ref.create(_to_doc(job, self._retention))
                 return job
 
             key_ref = self._keys.document(idempotency_key)
@@ -51,9 +54,9 @@ class FirestoreJobStore(JobStore):
                 tx.set(
                     key_ref,
                     {"job_id": job.job_id, "created_at": job.created_at,
-                     "expire_at": job.created_at + RETENTION},
+                     EXPIRE_AT: job.created_at + self._retention},
                 )
-                tx.create(job_ref, _to_doc(job))
+                tx.create(job_ref, _to_doc(job, self._retention))
                 return job
 
             return create_once(self._client.transaction())
@@ -72,7 +75,7 @@ class FirestoreJobStore(JobStore):
             current = Job.from_dict(snap.to_dict()) if snap.exists else None
             new, result = decide(current)
             if new is not None:
-                tx.set(ref, _to_doc(new))
+                tx.set(ref, _to_doc(new, self._retention))
             return result
 
         with transient_errors("Firestore"):
@@ -91,7 +94,7 @@ class FirestoreJobStore(JobStore):
             forget(self._client.transaction())
 
 
-def _to_doc(job: Job) -> dict[str, Any]:
+def _to_doc(job: Job, retention: timedelta) -> dict[str, Any]:
     doc = job.to_dict()
-    doc["expire_at"] = job.created_at + RETENTION
+    doc[EXPIRE_AT] = job.created_at + retention
     return doc
