@@ -8,7 +8,7 @@ from deckpipe import runtime, web
 
 # Cold start: configuration, clients, the renderer and its fonts are ready
 # before the first event.
-RUNTIME = runtime.load()
+RUNTIME = runtime.load("jobs", "blobs")
 worker.warm_up()
 
 

@@ -7,7 +7,7 @@ from deckpipe import runtime, web
 
 # Cold start: read and validate the configuration and build the clients once;
 # a broken configuration stops the instance here, not on the first request.
-RUNTIME = runtime.load()
+RUNTIME = runtime.load("jobs")
 
 
 @functions_framework.http

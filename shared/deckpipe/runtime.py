@@ -8,7 +8,8 @@ reuses the same clients.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from . import logs
 from .blobs import BlobStore
@@ -23,31 +24,83 @@ class Runtime:
     blobs: BlobStore
     jobs: JobStore
     queue: JobQueue
+    # Seconds each cold-start step took ("settings", "clients"), for the health answer.
+    startup: dict[str, float] = field(default_factory=dict, compare=False)
 
 
-def build(settings: Settings) -> Runtime:
+PARTS = ("blobs", "jobs", "queue")
+
+
+class NotLoaded:
+    """Stands in for a backend this function did not ask for at cold start.
+
+    Each function loads only the clients it uses (status needs Firestore alone),
+    which keeps its cold start and its deployed dependencies small; touching a
+    part it did not load is a programming error, said plainly.
+    """
+
+    def __init__(self, part: str) -> None:
+        self._part = part
+
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError(
+            f"this function did not load {self._part!r} at start-up; "
+            f"add it to runtime.load(...) in its main.py"
+        )
+
+
+def build(settings: Settings, uses: tuple[str, ...] = PARTS) -> Runtime:
+    """The backends named in ``uses`` for ``settings``; the others are ``NotLoaded``."""
+    unknown = set(uses) - set(PARTS)
+    if unknown:
+        raise ValueError(f"unknown runtime parts {sorted(unknown)}; expected some of {PARTS}")
     if settings.backend == "memory":
-        from .backends.memory import MemoryBlobStore, MemoryJobQueue, MemoryJobStore
+        from .backends import memory
 
-        return Runtime(settings, MemoryBlobStore(), MemoryJobStore(), MemoryJobQueue())
+        makers = {"blobs": memory.MemoryBlobStore, "jobs": memory.MemoryJobStore,
+                  "queue": memory.MemoryJobQueue}
+    else:
+        makers = {
+            "blobs": lambda: _gcs(settings),
+            "jobs": lambda: _firestore(settings),
+            "queue": lambda: _pubsub(settings),
+        }
+    parts = {part: makers[part]() if part in uses else NotLoaded(part) for part in PARTS}
+    return Runtime(settings, **parts)
 
-    from .backends.firestore import FirestoreJobStore
+
+def _gcs(settings: Settings) -> BlobStore:
     from .backends.gcs import GcsBlobStore
-    from .backends.pubsub import PubSubJobQueue
 
-    return Runtime(
-        settings,
-        GcsBlobStore(
-            settings.bucket, project=settings.project, chunk_size=settings.upload_chunk_bytes
-        ),
-        FirestoreJobStore(project=settings.project, retention_days=settings.retention_days),
-        PubSubJobQueue(settings.project, settings.topic),
+    return GcsBlobStore(
+        settings.bucket, project=settings.project, chunk_size=settings.upload_chunk_bytes
     )
 
 
+def _firestore(settings: Settings) -> JobStore:
+    from .backends.firestore import FirestoreJobStore
+
+    return FirestoreJobStore(project=settings.project, retention_days=settings.retention_days)
+
+
+def _pubsub(settings: Settings) -> JobQueue:
+    from .backends.pubsub import PubSubJobQueue
+
+    return PubSubJobQueue(settings.project, settings.topic)
+
+
 @functools.cache
-def load() -> Runtime:
-    """The instance's runtime; raises ``ConfigError`` on a broken configuration."""
+def load(*uses: str) -> Runtime:
+    """The instance's runtime with the backends it ``uses`` (default: all), built once.
+
+    Raises ``ConfigError`` on a broken configuration.
+    """
+    began = time.perf_counter()
     settings = load_settings()
     logs.configure(settings.log_level)
-    return build(settings)
+    configured = time.perf_counter()
+    rt = build(settings, uses or PARTS)
+    built = time.perf_counter()
+    rt.startup.update(settings=round(configured - began, 4), clients=round(built - configured, 4))
+    logs.get_logger(__name__).info("start-up done", extra={"startup_s": dict(rt.startup)})
+    return rt

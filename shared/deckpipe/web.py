@@ -44,9 +44,11 @@ def _method_not_allowed(allowed: str) -> Response:
     return response
 
 
-def _health(request: Request) -> Response | None:
+def _health(rt: Runtime, request: Request) -> Response | None:
+    """Ready means the cold start succeeded: an instance whose configuration or clients
+    failed never imports, so it never answers at all."""
     if request.method == "GET" and request.path.rstrip("/").endswith("/healthz"):
-        return json_response({"status": "ready"})
+        return json_response({"status": "ready", "startup_seconds": rt.startup})
     return None
 
 
@@ -93,7 +95,7 @@ def upload(rt: Runtime, request: Request) -> Response:
 
 
 def _upload(rt: Runtime, request: Request) -> Response:
-    if (health := _health(request)) is not None:
+    if (health := _health(rt, request)) is not None:
         return health
     if request.method in ("GET", "HEAD") and (name := webpage.asset_name(request.path)):
         return _page_file(rt, request, name)
@@ -199,7 +201,7 @@ def status(rt: Runtime, request: Request) -> Response:
 
 
 def _status(rt: Runtime, request: Request) -> Response:
-    if (health := _health(request)) is not None:
+    if (health := _health(rt, request)) is not None:
         return health
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed("GET")
@@ -220,7 +222,7 @@ def result(rt: Runtime, request: Request) -> Response:
 
 
 def _result(rt: Runtime, request: Request) -> Response:
-    if (health := _health(request)) is not None:
+    if (health := _health(rt, request)) is not None:
         return health
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed("GET")
