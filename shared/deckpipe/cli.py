@@ -330,6 +330,16 @@ def build_parser(with_dev: bool = True) -> argparse.ArgumentParser:
         dev_module.add_arguments(dev)
     dev.set_defaults(run=_dev)
 
+    deploy = commands.add_parser("deploy", help="stage the functions and deploy them to Google "
+                                 "Cloud (see deploy/README.md)")
+    try:
+        if with_dev:  # like dev: `convert` does not pay for importing the deploy tooling
+            from deckpipe_deploy import command as deploy_command
+
+            deploy_command.add_arguments(deploy)  # sets run= too
+    except ImportError as missing:  # installed without the checkout's deploy/ folder
+        deploy.set_defaults(run=lambda args, why=str(missing): print(
+            f"deckpipe deploy: unavailable ({why}); run it from a checkout", file=sys.stderr) or 2)
     return parser
 
 
