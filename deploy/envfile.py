@@ -19,12 +19,12 @@ from pathlib import Path
 
 import yaml
 
+from deckpipe import config
 from deckpipe.config import Settings, load_settings, settings_environment
 from deckpipe.errors import ConfigError
 
 from .table import DeployError, FunctionSpec
 
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REGION_RE = re.compile(r"^[a-z]+(-[a-z]+)+[0-9]+$")
 # Set by Cloud Functions / Cloud Run themselves; gcloud or the platform refuses them.
 _RESERVED = {"PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION", "FUNCTION_TARGET",
@@ -40,56 +40,20 @@ class ResolvedEnv:
     notes: list[str] = field(default_factory=list)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a name given twice is an error, not "last wins"."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"{key} is set twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
 def parse_env_text(text: str, where: str = "<env>") -> dict[str, str]:
     """``NAME: value`` pairs into a dict of text, or ``DeployError`` saying what is wrong."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise DeployError(f"{where}: not a valid environment file: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise DeployError(f"{where}: expected NAME: value lines, got a YAML {type(data).__name__}")
-    values: dict[str, str] = {}
-    for name, value in data.items():
-        if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise DeployError(f"{where}: {name!r} is not an environment variable name")
-        if isinstance(value, dict | list):
-            raise DeployError(
-                f"{where}: {name} has a nested value; environment variables are plain text "
-                "(put a value with brackets or colons in double quotes)"
-            )
-        if isinstance(value, bool):
-            values[name] = "true" if value else "false"
-        else:
-            values[name] = "" if value is None else str(value)
-    return values
+        return config.parse_env_text(text, where)
+    except ConfigError as exc:
+        raise DeployError(exc.message) from None
 
 
 def read_env_file(path: Path) -> dict[str, str]:
     """The file's variables, or ``DeployError`` with a message fit for the command line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DeployError(f"cannot read the environment file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise DeployError(f"{path}: not UTF-8 text") from None
-    return parse_env_text(text, str(path))
+        return config.read_env_file(path)
+    except ConfigError as exc:
+        raise DeployError(exc.message) from None
 
 
 def function_url(region: str, project: str, name: str) -> str:

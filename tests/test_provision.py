@@ -497,6 +497,23 @@ def test_broken_config_exits_2_naming_the_setting(
     assert captured.out == ""
 
 
+def test_settings_from_an_env_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    """--env-file reads the file deploy writes, not the environment (which is broken here)."""
+    env = settings_env("deckpipe-test", "cfg-bucket", "cfg-topic")
+    for name in env:
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / "env.yaml"
+    env_file.write_text("".join(f'{name}: "{value}"\n' for name, value in env.items())
+                        + 'DECKPIPE_RETENTION_DAYS: "zero"\n')
+    assert cli.main(["provision", "--dry-run", "--env-file", str(env_file)]) == 2
+    assert "DECKPIPE_RETENTION_DAYS='zero' is not valid" in capsys.readouterr().err
+    env_file.write_text("GOOGLE_CLOUD_PROJECT:\n  nested: true\n")
+    assert cli.main(["provision", "--dry-run", "--env-file", str(env_file)]) == 2
+    assert "GOOGLE_CLOUD_PROJECT has a nested value" in capsys.readouterr().err
+
+
 def test_bad_option_exits_2(monkeypatch: pytest.MonkeyPatch,
                             capsys: pytest.CaptureFixture[str]) -> None:
     for name, good in settings_env("deckpipe-test", "cfg-bucket", "cfg-topic").items():

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -232,3 +233,80 @@ def load_emulator_hosts(environ: Mapping[str, str] | None = None) -> EmulatorHos
 def settings_environment() -> dict[str, str]:
     """Variable name -> field name, for documentation and tests."""
     return {var: name for name, (var, _, _) in _ENV.items()}
+
+
+# --- environment files ----------------------------------------------------------------
+# Tools (deploy, provision) read the deployment's settings from one YAML file, the same
+# file gcloud gives the functions. PyYAML is a tool dependency, not a function's: it is
+# imported only here, when a file is read.
+
+
+def _yaml():
+    try:
+        import yaml
+    except ImportError:
+        raise ConfigError(
+            "reading an environment file needs PyYAML: pip install -e '.[dev]'"
+        ) from None
+    return yaml
+
+
+def _unique_key_loader():
+    yaml = _yaml()
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        """PyYAML's safe loader, except that a name given twice is an error, not "last wins"."""
+
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"{key} is set twice", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep)
+
+    return UniqueKeyLoader
+
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_env_text(text: str, where: str = "<env>") -> dict[str, str]:
+    """Flat ``NAME: value`` YAML into a dict of text, or ``ConfigError`` saying what is wrong."""
+    yaml = _yaml()
+    try:
+        data = yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not a valid environment file: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected NAME: value lines, got a YAML {type(data).__name__}")
+    values: dict[str, str] = {}
+    for name, value in data.items():
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise ConfigError(f"{where}: {name!r} is not an environment variable name")
+        if isinstance(value, dict | list):
+            raise ConfigError(
+                f"{where}: {name} has a nested value; environment variables are plain text "
+                "(put a value with brackets or colons in double quotes)"
+            )
+        if isinstance(value, bool):
+            values[name] = "true" if value else "false"
+        else:
+            values[name] = "" if value is None else str(value)
+    return values
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables of an environment file, or ``ConfigError`` naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the environment file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    return parse_env_text(text, str(path))

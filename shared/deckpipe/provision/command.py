@@ -25,8 +25,9 @@ needs, and the Firestore TTL policies. It reads first and changes only what
 differs, so it is safe to run again; --dry-run prints the plan and changes nothing.
 
 Settings come from the same environment as the functions (GOOGLE_CLOUD_PROJECT,
-DECKPIPE_*); *_EMULATOR_HOST variables point it at the emulators, where the parts
-only Google Cloud has are reported as cloud-only.
+DECKPIPE_*), or from --env-file (the file `deckpipe deploy` gives the functions);
+*_EMULATOR_HOST variables point it at the emulators, where the parts only Google
+Cloud has are reported as cloud-only.
 
 In Google Cloud the subscriptions belong to the Eventarc triggers made by deploying
 convert and convert-dead-letter: deploy, then run provision (again).
@@ -42,6 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan (current state, desired state, action) and "
                              "change nothing")
+    parser.add_argument("--env-file", metavar="ENV.yaml",
+                        help="read the settings from this file (NAME: value lines, as "
+                             "`deckpipe deploy` writes build/deploy/env.yaml) instead of the "
+                             "environment")
     parser.add_argument("--push-endpoint", metavar="URL",
                         help="base URL of the convert function: create push subscriptions to "
                              "it (the emulators); without it, set the policies of the "
@@ -67,13 +72,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Load the settings, plan, apply unless ``--dry-run``, and print what happened."""
-    from ..config import load_settings
+    from pathlib import Path
+
+    from ..config import load_settings, read_env_file
     from ..errors import ConfigError
     from . import Options, ProvisionError, emulators_from_environment, provision
 
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        settings = load_settings()
+        settings = load_settings(read_env_file(Path(args.env_file)) if args.env_file else None)
     except ConfigError as error:
         print(f"deckpipe provision: {error.message}", file=err)
         return EXIT_USAGE
