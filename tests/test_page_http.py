@@ -209,24 +209,20 @@ def test_wildcard_origin_allows_any_page(make_deck):
 # -- export for static hosting --------------------------------------------------------------
 
 
+def export_argv(folder: Path, *flags: str) -> list[str]:
+    """``deckpipe page export FOLDER FLAGS...`` as a fresh process runs it."""
+    return [sys.executable, "-m", "deckpipe.cli", "page", "export", str(folder), *flags]
+
+
 def test_export_writes_the_page_pointed_at_the_api(tmp_path: Path):
     out = tmp_path / "site"
-    argv = [
-        sys.executable,
-        "-m",
-        "deckpipe.cli",
-        "page",
-        "export",
-        str(out),
-        "--upload-url",
-        "https://upload-abc.a.run.app/",
-        "--status-url",
-        "https://europe-west1-p.cloudfunctions.net/status",
-        "--result-url",
-        "https://europe-west1-p.cloudfunctions.net/result",
-        "--max-upload-bytes",
-        "5000000",
-    ]
+    argv = export_argv(
+        out,
+        "--upload-url", "https://upload-abc.a.run.app/",
+        "--status-url", "https://europe-west1-p.cloudfunctions.net/status",
+        "--result-url", "https://europe-west1-p.cloudfunctions.net/result",
+        "--max-upload-bytes", "5000000",
+    )  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     assert sorted(Path(line).name for line in done.stdout.split()) == [
         "app.css",
@@ -251,20 +247,12 @@ def test_export_writes_the_page_pointed_at_the_api(tmp_path: Path):
 
 
 def test_export_rejects_a_url_without_scheme(tmp_path: Path):
-    argv = [
-        sys.executable,
-        "-m",
-        "deckpipe.cli",
-        "page",
-        "export",
-        str(tmp_path),
-        "--upload-url",
-        "upload.example",
-        "--status-url",
-        "https://s",
-        "--result-url",
-        "https://r",
-    ]
+    argv = export_argv(
+        tmp_path,
+        "--upload-url", "upload.example",
+        "--status-url", "https://s",
+        "--result-url", "https://r",
+    )  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True)
     assert done.returncode == 2
     assert "not an http(s) URL" in done.stderr

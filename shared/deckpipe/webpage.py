@@ -55,16 +55,23 @@ def asset_name(path: str) -> str | None:
     return name if name in ASSETS or name == "config.json" else None
 
 
+POLL_INTERVAL_SECONDS = 2
+
+
 def page_config(settings: Settings, upload_url: str = ".") -> dict[str, Any]:
     """What the page reads from ``config.json``: where to upload and the client-side limits.
 
     ``upload_url`` is resolved against the page's own address, so "." means "the
     function that served this page".
     """
+    return _config(upload_url, settings.max_upload_bytes)
+
+
+def _config(upload_url: str, max_upload_bytes: int) -> dict[str, Any]:
     return {
         "uploadUrl": upload_url,
-        "maxUploadBytes": settings.max_upload_bytes,
-        "pollIntervalSeconds": 2,
+        "maxUploadBytes": max_upload_bytes,
+        "pollIntervalSeconds": POLL_INTERVAL_SECONDS,
     }
 
 
@@ -149,8 +156,7 @@ def export(
             body = body.replace(CSP_MARK.encode(), meta.encode())
         (folder / name).write_bytes(body)
         written.append(folder / name)
-    config = {"uploadUrl": upload_url, "maxUploadBytes": max_upload_bytes,
-              "pollIntervalSeconds": 2}
+    config = _config(upload_url, max_upload_bytes)
     (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     written.append(folder / "config.json")
     return written
