@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 from .jobs import Job
@@ -41,3 +42,13 @@ class JobStore(ABC):
     @abstractmethod
     def forget_idempotency_key(self, idempotency_key: str, job_id: str) -> None:
         """Drop the key's record if it still points at ``job_id`` (the job never started)."""
+
+    @abstractmethod
+    def unfinished(self, *, updated_before: datetime, limit: int = 500) -> list[Job]:
+        """Jobs still ``queued`` or ``processing`` whose last write is older than
+        ``updated_before``, oldest first, at most ``limit``.
+
+        The reaper's only query: a job nobody has written to for a while is one
+        whose message or worker may be gone. Unfinished jobs are few, so a
+        backend may filter by time after selecting by state.
+        """

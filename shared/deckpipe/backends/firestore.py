@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from google.cloud import firestore
 
-from ..jobs import Job
+from ..jobs import PROCESSING, QUEUED, Job
 from ..jobstore import JobStore
 from ._google import transient_errors
 
@@ -92,6 +92,20 @@ class FirestoreJobStore(JobStore):
 
         with transient_errors("Firestore"):
             forget(self._client.transaction())
+
+    def unfinished(self, *, updated_before: datetime, limit: int = 500) -> list[Job]:
+        # One equality filter per state needs only Firestore's automatic single-field
+        # indexes; unfinished jobs are few, so the age filter runs here.
+        found: list[Job] = []
+        with transient_errors("Firestore"):
+            for state in (QUEUED, PROCESSING):
+                query = self._jobs.where(filter=firestore.FieldFilter("state", "==", state))
+                for snap in query.limit(limit * 4).stream():
+                    job = Job.from_dict(snap.to_dict())
+                    if job.updated_at < updated_before:
+                        found.append(job)
+        found.sort(key=lambda job: job.updated_at)
+        return found[:limit]
 
 
 def _to_doc(job: Job, retention: timedelta) -> dict[str, Any]:

@@ -6,12 +6,13 @@ import hashlib
 import io
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import BinaryIO, TypeVar
 
 from ..blobs import BlobExists, BlobInfo, BlobNotFound, BlobStore, BlobUpload
 from ..errors import TransientError
 from ..jobqueue import JobMessage, JobQueue
-from ..jobs import Job
+from ..jobs import PROCESSING, QUEUED, Job
 from ..jobstore import JobStore
 
 R = TypeVar("R")
@@ -111,6 +112,12 @@ class MemoryJobStore(JobStore):
         with self._lock:
             if self.keys.get(idempotency_key) == job_id:
                 del self.keys[idempotency_key]
+
+    def unfinished(self, *, updated_before: datetime, limit: int = 500) -> list[Job]:
+        with self._lock:
+            found = [job for job in self.jobs.values()
+                     if job.state in (QUEUED, PROCESSING) and job.updated_at < updated_before]
+        return sorted(found, key=lambda job: job.updated_at)[:limit]
 
 
 class MemoryJobQueue(JobQueue):
