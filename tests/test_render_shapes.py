@@ -132,7 +132,7 @@ def test_triangle_preset_is_drawn_as_a_triangle() -> None:
 def test_unknown_preset_falls_back_to_rectangle_with_warning() -> None:
     prs, slide = _deck()
     shape = slide.shapes.add_shape(1, Inches(1), Inches(1), Inches(2), Inches(1))
-    shape._element.spPr.find(A + "prstGeom").set("prst", "gear9")
+    shape._element.spPr.find(A + "prstGeom").set("prst", "notAPreset")
     report, _ = _render(prs)
     assert [w.code for w in report.warnings].count("geometry_approximated") == 1
 
