@@ -45,7 +45,9 @@ class ScriptedRenderer:
 
 
 def make_rt(**env):
-    return build(load_settings({**ENV, **env}))
+    """The worker's rules with a scripted renderer run in-process, so a test can count
+    its calls and act between its steps (isolation has its own tests)."""
+    return build(load_settings({**ENV, "DECKPIPE_RENDER_ISOLATION": "inline", **env}))
 
 
 def queued_job(rt, make_deck) -> str:

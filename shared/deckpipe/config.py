@@ -29,15 +29,18 @@ _PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 class Settings:
     """Everything a deckpipe function needs to know about its deployment."""
 
-    project: str
-    bucket: str
-    topic: str
-    status_url: str
-    result_url: str
+    # Required for the google backend only (see load_settings); the local service
+    # derives its URLs from the address it serves on.
+    project: str = ""
+    bucket: str = ""
+    topic: str = ""
+    status_url: str = ""
+    result_url: str = ""
     upload_url: str | None = None
     allowed_origins: tuple[str, ...] = ()
     retention_days: int = 7
     backend: str = "google"
+    data_dir: str = ".deckpipe/data"  # the local backend's database and files
     max_upload_bytes: int = 100 * MIB
     lease_seconds: float = 120.0
     max_attempts: int = 5
@@ -45,6 +48,16 @@ class Settings:
     progress_interval_seconds: float = 1.0
     upload_chunk_bytes: int = 8 * MIB
     log_level: str = "INFO"
+    # The reaper: a queued job untouched this long is published again, at most
+    # max_requeues times; any job older than max_event_age_seconds is failed.
+    requeue_after_seconds: float = 300.0
+    max_requeues: int = 3
+    # Each conversion runs in a forked child ("process") with these bounds, so a
+    # runaway deck fails its job, never the instance; "inline" is for debugging.
+    render_isolation: str = "process"
+    render_memory_mib: int = 640
+    render_timeout_seconds: float = 300.0
+    slide_timeout_seconds: float = 60.0
 
     @property
     def dead_letter_topic(self) -> str:
@@ -143,7 +156,8 @@ _ENV.update(
     retention_days=(
         "DECKPIPE_RETENTION_DAYS", _number(int, 1, "a whole number of days, at least 1"), False
     ),
-    backend=("DECKPIPE_BACKEND", _choice("google", "memory"), False),
+    backend=("DECKPIPE_BACKEND", _choice("google", "memory", "local"), False),
+    data_dir=("DECKPIPE_DATA_DIR", _text(None, "a directory path"), False),
     max_upload_bytes=(
         "DECKPIPE_MAX_UPLOAD_BYTES", _number(int, 1, "a positive number of bytes"), False
     ),
@@ -161,22 +175,43 @@ _ENV.update(
         False,
     ),
     log_level=("DECKPIPE_LOG_LEVEL", _choice("debug", "info", "warning", "error"), False),
+    requeue_after_seconds=(
+        "DECKPIPE_REQUEUE_AFTER_SECONDS", _number(float, 1, "seconds, at least 1"), False
+    ),
+    max_requeues=("DECKPIPE_MAX_REQUEUES", _number(int, 0, "an integer, 0 or more"), False),
+    render_isolation=("DECKPIPE_RENDER_ISOLATION", _choice("process", "inline"), False),
+    render_memory_mib=(
+        "DECKPIPE_RENDER_MEMORY_MIB", _number(int, 64, "MiB, at least 64"), False
+    ),
+    render_timeout_seconds=(
+        "DECKPIPE_RENDER_TIMEOUT_SECONDS", _number(float, 1, "seconds, at least 1"), False
+    ),
+    slide_timeout_seconds=(
+        "DECKPIPE_SLIDE_TIMEOUT_SECONDS", _number(float, 1, "seconds, at least 1"), False
+    ),
 )
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, default_backend: str = "google"
+) -> Settings:
     """Build ``Settings`` from ``environ`` (default ``os.environ``) or raise ``ConfigError``.
 
-    Every problem is collected, so one failed start names all of them.
+    Every problem is collected, so one failed start names all of them. Settings
+    marked required are required by the google backend only. ``DECKPIPE_BACKEND``
+    wins over ``default_backend``, which is the entry point's own: a Cloud Function
+    is google (never quietly keeping jobs on an instance's disk), ``deckpipe serve``
+    is local.
     """
     env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"backend": default_backend}
     problems: list[str] = []
+    backend = (env.get("DECKPIPE_BACKEND") or default_backend).strip().lower()
     for field in fields(Settings):
         var, parse, required = _ENV[field.name]
         raw = env.get(var)
         if raw is None or raw == "":
-            if required:
+            if required and backend == "google":
                 problems.append(f"{var} is not set: expected {_describe(field.name)}")
             continue
         try:

@@ -20,6 +20,7 @@ import base64
 import binascii
 import contextlib
 import json
+import os
 import re
 import secrets
 import tempfile
@@ -29,15 +30,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from . import jobs, logs
+from . import isolation, jobs, logs
 from .blobs import BlobExists, BlobNotFound
+from .config import MIB, Settings
 from .errors import DeckError, TransientError
 from .jobs import Job, JobError
 from .runtime import Runtime
 
 log = logs.get_logger(__name__)
 
-SPOOL_BYTES = 32 << 20
 COPY_CHUNK = 4 << 20
 
 
@@ -102,10 +103,7 @@ def _handle(rt: Runtime, delivery: Delivery, render: Renderer) -> str:
     job_id = delivery.job_id
     assert job_id is not None
     if delivery.dead_letter:
-        error = JobError("delivery_failed", "The conversion kept failing and was given up.")
-        failed = rt.jobs.transact(job_id, lambda j: jobs.fail(j, jobs.utcnow(), error=error))
-        log.warning("dead-lettered message: job %s", "failed" if failed else "left as is")
-        return "dead_letter"
+        return _dead_letter(rt, job_id)
     if delivery.published_at is not None:
         age = (jobs.utcnow() - delivery.published_at).total_seconds()
         if age > settings.max_event_age_seconds:
@@ -161,26 +159,50 @@ def _handle(rt: Runtime, delivery: Delivery, render: Renderer) -> str:
         raise
 
 
+def _dead_letter(rt: Runtime, job_id: str) -> str:
+    """A message Pub/Sub gave up on: fail its job unless it finished or is being rendered.
+
+    A job held under a live lease has a worker that may still finish it, so the
+    dead letter asks to be redelivered; once that lease lapses (the worker died)
+    the next redelivery fails the job. Either way the job ends.
+    """
+    error = JobError("delivery_failed", "The conversion kept failing and was given up.")
+
+    def decide(job: Job | None) -> tuple[Job | None, str]:
+        now = jobs.utcnow()
+        if job is None or job.state in jobs.TERMINAL:
+            return None, "finished"
+        if job.state == jobs.PROCESSING and job.lease is not None and job.lease.live(now):
+            return None, "held"
+        failed, _ = jobs.fail(job, now, error=error)
+        return failed, "failed"
+
+    outcome = rt.jobs.transact(job_id, decide)
+    if outcome == "held":
+        raise RetryLater("dead letter for a job still being converted; will look again")
+    log.warning("dead-lettered message: job %s", outcome)
+    return "dead_letter"
+
+
 def _convert(rt: Runtime, job: Job, token: str, render: Renderer) -> str:
     started = time.monotonic()
     progress = _ProgressWriter(rt, job.job_id, token)
-    with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as deck, tempfile.SpooledTemporaryFile(
-        SPOOL_BYTES
-    ) as pdf:
-        try:
-            rt.blobs.download(job.input_object, deck)
-        except BlobNotFound:
-            raise DeckError(
-                "The uploaded deck is no longer in storage.", code="input_missing"
-            ) from None
-        deck.seek(0)
-        report = render(deck, pdf, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="deckpipe-") as work:
+        deck_path, pdf_path = os.path.join(work, "deck.pptx"), os.path.join(work, "out.pdf")
+        with open(deck_path, "wb") as deck:
+            try:
+                rt.blobs.download(job.input_object, deck)
+            except BlobNotFound:
+                raise DeckError(
+                    "The uploaded deck is no longer in storage.", code="input_missing"
+                ) from None
+        rendered = _render(rt.settings, render, deck_path, pdf_path, progress)
         progress.flush()
-        size = pdf.tell()
-        pdf.seek(0)
-        _store_result(rt, job.result_object, pdf)
+        size = os.path.getsize(pdf_path)
+        with open(pdf_path, "rb") as pdf:
+            _store_result(rt, job.result_object, pdf)
     duration = time.monotonic() - started
-    details = report.as_dict()
+    details = rendered.details
     warnings = tuple(w for w in details.get("warnings", ()))
     done = rt.jobs.transact(
         job.job_id,
@@ -188,7 +210,7 @@ def _convert(rt: Runtime, job: Job, token: str, render: Renderer) -> str:
             j,
             jobs.utcnow(),
             token=token,
-            pages=report.pages,
+            pages=rendered.pages,
             result_bytes=size,
             duration_seconds=duration,
             warnings=warnings,
@@ -199,9 +221,29 @@ def _convert(rt: Runtime, job: Job, token: str, render: Renderer) -> str:
         raise LeaseLost()
     log.info(
         "done",
-        extra={"pages": report.pages, "pdf_bytes": size, "duration_s": round(duration, 3)},
+        extra={"pages": rendered.pages, "pdf_bytes": size, "duration_s": round(duration, 3)},
     )
     return "done"
+
+
+def _render(
+    settings: Settings, render: Renderer, deck_path: str, pdf_path: str,
+    progress: _ProgressWriter,
+) -> isolation.Rendered:
+    """Render in a forked child under the configured bounds (or inline, to debug)."""
+    if settings.render_isolation == "inline":
+        with open(deck_path, "rb") as deck, open(pdf_path, "wb") as pdf:
+            report = render(deck, pdf, progress=progress)
+        return isolation.Rendered(report.pages, report.as_dict())
+    limits = isolation.Limits(
+        memory_bytes=settings.render_memory_mib * MIB,
+        timeout_seconds=settings.render_timeout_seconds,
+        slide_timeout_seconds=settings.slide_timeout_seconds,
+        heartbeat_seconds=max(1.0, settings.lease_seconds / 4),
+    )
+    return isolation.render_in_child(
+        render, deck_path, pdf_path, progress=progress, heartbeat=progress.renew, limits=limits
+    )
 
 
 def _store_result(rt: Runtime, name: str, pdf: BinaryIO) -> None:
@@ -228,6 +270,7 @@ class _ProgressWriter:
         self._interval = rt.settings.progress_interval_seconds
         self._last_write = float("-inf")
         self._pending: tuple[int, int] | None = None
+        self._last = (0, 0)
 
     def __call__(self, done: int, total: int) -> None:
         self._pending = (done, total)
@@ -235,10 +278,16 @@ class _ProgressWriter:
         if done == 0 or done >= total or now - self._last_write >= self._interval:
             self.flush()
 
+    def renew(self) -> None:
+        """Extend the lease while a slow slide renders, repeating the last progress."""
+        if self._pending is None:
+            self._pending = self._last
+        self.flush()
+
     def flush(self) -> None:
         if self._pending is None:
             return
-        done, total = self._pending
+        done, total = self._last = self._pending
         self._pending = None
         self._last_write = time.monotonic()
         settings = self._rt.settings

@@ -5,6 +5,9 @@ A job is a small document: its state machine is
     queued -> processing -> done
                         \\-> failed
     processing (lease expired) -> processing (taken over by the next delivery)
+    processing (lease expired) -> queued      (the reaper, when no delivery comes)
+    queued (untouched too long) -> queued     (the reaper publishes it again)
+    anything unfinished, too old -> failed    (the reaper: every job ends)
 
 The transitions are pure functions of (job, now); a ``JobStore`` runs them
 inside its own transaction, so the same rules hold on Firestore, on the
@@ -71,6 +74,7 @@ class Job:
     progress_done: int = 0
     progress_total: int = 0
     attempts: int = 0
+    requeues: int = 0  # times the reaper had to publish this job again
     lease: Lease | None = None
     error: JobError | None = None
     pages: int | None = None
@@ -242,3 +246,47 @@ def release(job: Job | None, now: datetime, *, token: str) -> tuple[Job | None, 
         return None, False
     assert job is not None
     return job.replace(state=QUEUED, lease=None, updated_at=now), True
+
+
+@dataclass(frozen=True)
+class ReapPolicy:
+    """When the reaper steps in; every bound comes from the settings."""
+
+    max_attempts: int
+    requeue_after_seconds: float
+    max_requeues: int
+    max_job_seconds: float
+
+
+def reap(job: Job | None, now: datetime, *, policy: ReapPolicy) -> tuple[Job | None, str | None]:
+    """Decide what the reaper does with a job nobody has touched for a while.
+
+    Returns ``(new_job, action)``, action ``"requeue"`` (publish it again),
+    ``"fail"`` or ``None``. A job held under a live lease is left alone: its
+    holder is alive (it renews the lease as it renders). Everything else is
+    moved towards an end, so no job waits forever for a message or a worker
+    that is gone.
+    """
+    if job is None or job.state in TERMINAL:
+        return None, None
+    if job.state == PROCESSING and job.lease is not None and job.lease.live(now):
+        return None, None
+    if (now - job.created_at).total_seconds() > policy.max_job_seconds:
+        error = JobError("expired", "The job did not finish in time and was given up.")
+        return job.replace(state=FAILED, lease=None, error=error, updated_at=now), "fail"
+    if job.state == PROCESSING:  # its worker died: the lease lapsed without a result
+        if job.attempts >= policy.max_attempts:
+            error = JobError(
+                "too_many_attempts",
+                f"The conversion did not finish after {job.attempts} attempts.",
+            )
+            return job.replace(state=FAILED, lease=None, error=error, updated_at=now), "fail"
+    elif (now - job.updated_at).total_seconds() < policy.requeue_after_seconds:
+        return None, None  # queued, and its message may still be on its way
+    if job.requeues >= policy.max_requeues:
+        error = JobError(
+            "stranded", "No worker could take the job; please upload the deck again."
+        )
+        return job.replace(state=FAILED, lease=None, error=error, updated_at=now), "fail"
+    requeued = job.replace(state=QUEUED, lease=None, requeues=job.requeues + 1, updated_at=now)
+    return requeued, "requeue"

@@ -1,0 +1,109 @@
+"""The reaper's rules on the in-memory backends: every accepted job ends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests_support import ENV
+
+from deckpipe import jobs, reaper
+from deckpipe.config import load_settings
+from deckpipe.jobs import Lease
+from deckpipe.runtime import build
+
+
+def make_rt(**env):
+    return build(load_settings({**ENV, "DECKPIPE_LEASE_SECONDS": "60",
+                                "DECKPIPE_REQUEUE_AFTER_SECONDS": "300",
+                                "DECKPIPE_MAX_REQUEUES": "2", "DECKPIPE_MAX_ATTEMPTS": "3",
+                                "DECKPIPE_MAX_EVENT_AGE_SECONDS": "3600", **env}))
+
+
+def put_job(rt, *, age: float, quiet: float, **changes) -> str:
+    """A job created ``age`` seconds ago and last written ``quiet`` seconds ago."""
+    now = jobs.utcnow()
+    job = jobs.new_job(jobs.new_job_id(), "d.pptx", input_bytes=1, input_sha256="x")
+    job = job.replace(created_at=now - timedelta(seconds=age),
+                      updated_at=now - timedelta(seconds=quiet), **changes)
+    rt.jobs.create(job)
+    return job.job_id
+
+
+def dead_holder(seconds_ago: float) -> Lease:
+    return Lease("dead-worker", jobs.utcnow() - timedelta(seconds=seconds_ago))
+
+
+def test_a_processing_job_whose_worker_died_is_published_again():
+    rt = make_rt()
+    job_id = put_job(rt, age=200, quiet=120, state=jobs.PROCESSING, attempts=1,
+                     lease=dead_holder(60))
+    assert reaper.reap(rt)["requeued"] == 1
+    job = rt.jobs.get(job_id)
+    assert job.state == jobs.QUEUED and job.lease is None and job.requeues == 1
+    assert [m.job_id for m in rt.queue.messages] == [job_id]
+
+
+def test_a_live_holder_is_left_alone_however_quiet_its_record():
+    rt = make_rt()
+    live = Lease("alive", jobs.utcnow() + timedelta(seconds=30))
+    job_id = put_job(rt, age=500, quiet=400, state=jobs.PROCESSING, attempts=1, lease=live)
+    assert reaper.reap(rt) == {"requeued": 0, "failed": 0, "left": 1, "publish_failed": 0}
+    assert rt.jobs.get(job_id).state == jobs.PROCESSING and not rt.queue.messages
+
+
+def test_a_dead_holder_past_the_attempt_limit_fails_the_job():
+    rt = make_rt()
+    job_id = put_job(rt, age=200, quiet=120, state=jobs.PROCESSING, attempts=3,
+                     lease=dead_holder(60))
+    assert reaper.reap(rt)["failed"] == 1
+    assert rt.jobs.get(job_id).error.code == "too_many_attempts"
+    assert not rt.queue.messages
+
+
+def test_a_queued_job_whose_message_never_came_is_published_then_given_up():
+    rt = make_rt()
+    job_id = put_job(rt, age=400, quiet=400)  # upload died between the job and the publish
+    assert reaper.reap(rt)["requeued"] == 1
+    # A fresh requeue is not repeated at once: its message may be on its way.
+    assert reaper.reap(rt)["requeued"] == 0
+    later = jobs.utcnow() + timedelta(seconds=301)
+    assert reaper.reap(rt, now=later)["requeued"] == 1
+    assert rt.jobs.get(job_id).requeues == 2
+    even_later = later + timedelta(seconds=301)
+    assert reaper.reap(rt, now=even_later)["failed"] == 1
+    job = rt.jobs.get(job_id)
+    assert job.state == jobs.FAILED and job.error.code == "stranded"
+    assert len(rt.queue.messages) == 2
+
+
+def test_the_rule_fails_a_job_after_its_requeues_and_bounds_every_job_by_age():
+    policy = reaper.policy(make_rt())
+    now = jobs.utcnow()
+    job = jobs.new_job(jobs.new_job_id(), "d.pptx", input_bytes=1, input_sha256="x")
+    stranded = job.replace(requeues=2, updated_at=now - timedelta(seconds=301))
+    new, action = jobs.reap(stranded, now, policy=policy)
+    assert action == "fail" and new.error.code == "stranded" and new.state == jobs.FAILED
+    ancient = job.replace(created_at=now - timedelta(hours=2), updated_at=now)
+    new, action = jobs.reap(ancient, now, policy=policy)
+    assert action == "fail" and new.error.code == "expired"
+    fresh = job.replace(updated_at=now - timedelta(seconds=10))
+    assert jobs.reap(fresh, now, policy=policy) == (None, None)
+    done = job.replace(state=jobs.DONE, updated_at=now - timedelta(days=1))
+    assert jobs.reap(done, now, policy=policy) == (None, None)
+
+
+def test_a_failed_publish_is_counted_and_retried_on_the_next_pass():
+    rt = make_rt()
+    job_id = put_job(rt, age=400, quiet=400)
+    rt.queue.fail_next = 1
+    assert reaper.reap(rt)["publish_failed"] == 1
+    later = jobs.utcnow() + timedelta(seconds=301)
+    assert reaper.reap(rt, now=later)["requeued"] == 1
+    assert [m.job_id for m in rt.queue.messages] == [job_id]
+
+
+def test_finished_and_recent_jobs_are_not_read_twice():
+    rt = make_rt()
+    put_job(rt, age=400, quiet=400, state=jobs.DONE)
+    put_job(rt, age=10, quiet=10)
+    assert reaper.reap(rt) == {"requeued": 0, "failed": 0, "left": 0, "publish_failed": 0}
