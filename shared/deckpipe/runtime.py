@@ -59,6 +59,8 @@ def build(settings: Settings, uses: tuple[str, ...] = PARTS) -> Runtime:
 
         makers = {"blobs": memory.MemoryBlobStore, "jobs": memory.MemoryJobStore,
                   "queue": memory.MemoryJobQueue}
+    elif settings.backend == "local":
+        makers = _local_makers(settings)
     else:
         makers = {
             "blobs": lambda: _gcs(settings),
@@ -67,6 +69,21 @@ def build(settings: Settings, uses: tuple[str, ...] = PARTS) -> Runtime:
         }
     parts = {part: makers[part]() if part in uses else NotLoaded(part) for part in PARTS}
     return Runtime(settings, **parts)
+
+
+def _local_makers(settings: Settings) -> dict:
+    """Files under ``data_dir/blobs``; jobs and queue in one SQLite database beside them."""
+    from pathlib import Path
+
+    from .backends import localfiles, sqlite, sqlite_jobs, sqlite_queue
+
+    root = Path(settings.data_dir)
+    db = functools.cache(lambda: sqlite.open_database(root))
+    return {
+        "blobs": lambda: localfiles.LocalBlobStore(root / "blobs"),
+        "jobs": lambda: sqlite_jobs.SqliteJobStore(db()),
+        "queue": lambda: sqlite_queue.SqliteJobQueue(db()),
+    }
 
 
 def _gcs(settings: Settings) -> BlobStore:
