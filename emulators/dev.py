@@ -1,4 +1,8 @@
-"""`deckpipe dev`: the whole stack on fixed local ports, until Ctrl-C or SIGTERM."""
+"""`deckpipe dev`: the whole stack on fixed local ports, until Ctrl-C or SIGTERM.
+
+A child that exits is restarted (see `supervisor`): one crashed function must not take the
+stack, and every job in it, down with it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import time
 from pathlib import Path
 
 from deckpipe_emulators.stack import DEFAULT_PORTS, LocalStack, StackConfig, StackError
+from deckpipe_emulators.supervisor import Supervisor
 
 _DEFAULTS = StackConfig()
 
@@ -55,14 +60,15 @@ def config_from_args(args: argparse.Namespace) -> StackConfig:
 def run(args: argparse.Namespace) -> int:
     """Start the stack, print where everything is, and stop it all on SIGINT/SIGTERM."""
     stack = LocalStack(config_from_args(args))
+    supervisor = Supervisor(stack)
     interrupt = _Interrupt()
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         stack.start()
         _print_banner(stack)
         while True:
-            time.sleep(1)
-            stack.check_alive()
+            time.sleep(0.5)
+            supervisor.check()
     except KeyboardInterrupt:
         print("deckpipe dev: stopping", file=sys.stderr, flush=True)
         return 0
@@ -111,6 +117,7 @@ def _print_banner(stack: LocalStack) -> None:
         "  try:",
         f"    curl -F file=@deck.pptx {urls['upload']}/",
         "",
+        "  A service that exits is restarted (an emulator comes back empty: this says so).",
         "  Ctrl-C stops everything.",
     ]
     print("\n".join(lines), flush=True)

@@ -53,10 +53,12 @@ def spawn(
     log_dir: Path,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    append: bool = False,
 ) -> ManagedProcess:
-    """Start argv in a new session (hence its own process group), output to <log_dir>/<name>.log."""
+    """Start argv in a new session (hence its own process group), output to <log_dir>/<name>.log
+    (appended to when `append`, so a restarted service keeps its predecessor's log)."""
     log_path = log_dir / f"{name}.log"
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab" if append else "wb") as log:
         popen = subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,

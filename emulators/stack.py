@@ -10,6 +10,7 @@ import atexit
 import os
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from deckpipe.config import load_settings
 from deckpipe.errors import ConfigError
 from deckpipe_emulators import wiring
 from deckpipe_emulators.processes import ManagedProcess, port_is_free, spawn, stop_groups
+from deckpipe_emulators.serve import DEFAULT_IO_TIMEOUT, DEFAULT_THREADS
 from deckpipe_emulators.tools import EmulatorTools, ToolsMissing, find_tools
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +60,11 @@ class StackConfig:
     retry_max_backoff: float = 10.0
     max_delivery_attempts: int = 5
     ack_deadline: int = 60
+    # Threads per HTTP function (idle clients must not take them all) and for convert (each
+    # thread may hold a conversion: a handful is what the machine can run at once).
+    http_threads: int = DEFAULT_THREADS
+    convert_threads: int = 8
+    io_timeout: float = DEFAULT_IO_TIMEOUT
 
     @property
     def dead_letter_topic(self) -> str:
@@ -72,6 +79,11 @@ class LocalStack:
         self.config.ports = {**DEFAULT_PORTS, **self.config.ports}
         self.log_dir: Path | None = None
         self._processes: list[ManagedProcess] = []
+        self._tools: EmulatorTools | None = None
+        # Held while starting, restarting or stopping children, so a supervisor thread and
+        # stop() never interleave; `_stopping` makes a restart after stop() a no-op.
+        self._lock = threading.RLock()
+        self._stopping = False
 
     # -- addresses and environments -------------------------------------------------------
 
@@ -106,8 +118,17 @@ class LocalStack:
         }
 
     def process_groups(self) -> dict[str, int]:
-        """Process group id of every process started so far, by service name."""
+        """Process group id of every current process, by service name (restarts replace)."""
         return {process.name: process.pgid for process in self._processes}
+
+    @property
+    def stopping(self) -> bool:
+        """True once stop() was called: exits from then on are expected."""
+        return self._stopping
+
+    def processes(self) -> dict[str, ManagedProcess]:
+        """The current process of every service, by name."""
+        return {process.name: process for process in self._processes}
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -123,6 +144,8 @@ class LocalStack:
             raise StackError("cannot start the emulators: " + "; ".join(missing.problems)) from None
         self._check_functions_dir()
         self.log_dir = self._make_log_dir()
+        self._tools = tools
+        self._stopping = False
         atexit.register(self.stop)
         try:
             self._start_emulators(tools)
@@ -134,11 +157,41 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop every process group, functions first; safe to call twice or after a failed start."""
-        functions = [process for process in self._processes if process.name in FUNCTIONS]
-        emulators = [process for process in self._processes if process.name not in FUNCTIONS]
-        stop_groups(functions)
-        stop_groups(emulators)
+        self._stopping = True
+        with self._lock:
+            functions = [process for process in self._processes if process.name in FUNCTIONS]
+            others = [process for process in self._processes if process.name not in FUNCTIONS]
+            stop_groups(functions)
+            stop_groups(others)
         atexit.unregister(self.stop)
+
+    def restart(self, name: str) -> ManagedProcess:
+        """Start service `name` again (whatever is left of its old process group is killed
+        first) and wait until it is ready; an emulator comes back empty and is provisioned
+        again. Raises StackError if it does not come up, or if the stack is stopping."""
+        with self._lock:
+            if self._stopping:
+                raise StackError("the stack is stopping")
+            old = self.processes()[name]
+            stop_groups([old], grace=2.0)
+            self._processes.remove(old)
+            try:
+                if name in FUNCTIONS:
+                    new = self._spawn_function(name, append=True)
+                    probe = self.urls[name] + "/healthz"
+                    self._wait_until_ready([new], {name: probe}, accept=_function_is_ready)
+                else:
+                    assert self._tools is not None
+                    argv = self._emulator_argv(self._tools, name)
+                    new = self._spawn(name, argv, append=True)
+                    probe = self.urls[name] + _EMULATOR_PROBES[name]
+                    self._wait_until_ready([new], {name: probe})
+                    self.provision()
+            except BaseException:
+                # Leave it exited, never half-up, so the next attempt starts from scratch.
+                stop_groups([self.processes()[name]], grace=2.0)
+                raise
+            return new
 
     def reset(self) -> None:
         """Empty Firestore and the bucket (which itself stays) so each test starts clean."""
@@ -196,6 +249,11 @@ class LocalStack:
         return self.config.functions_dir / name / "main.py"
 
     def _start_emulators(self, tools: EmulatorTools) -> None:
+        started = [self._spawn(name, self._emulator_argv(tools, name)) for name in EMULATORS]
+        probe_urls = {name: self.urls[name] + _EMULATOR_PROBES[name] for name in EMULATORS}
+        self._wait_until_ready(started, probe_urls)
+
+    def _emulator_argv(self, tools: EmulatorTools, name: str) -> list[str]:
         host, ports = self.config.host, self.config.ports
         storage = f"{host}:{ports['storage']}"
         commands = {
@@ -209,14 +267,7 @@ class LocalStack:
             ],
             "pubsub": [str(tools.pubsub), f"--host={host}", f"--port={ports['pubsub']}"],
         }  # fmt: skip
-        probes = {
-            "storage": "/_internal/healthcheck",
-            "firestore": "/",
-            "pubsub": "/",
-        }
-        started = [self._spawn(name, commands[name]) for name in EMULATORS]
-        probe_urls = {name: self.urls[name] + probes[name] for name in EMULATORS}
-        self._wait_until_ready(started, probe_urls)
+        return commands[name]
 
     def _wire(self) -> None:
         """Provision the emulators before any function starts: `deckpipe provision`'s own
@@ -258,27 +309,37 @@ class LocalStack:
         )
 
     def _start_functions(self) -> None:
-        env = self.function_env()
-        started = []
-        for name in FUNCTIONS:
-            signature = "cloudevent" if name == "convert" else "http"
-            argv = [
-                sys.executable, "-m", "functions_framework",
-                "--source", str(self._function_source(name)), "--target", name,
-                "--host", self.config.host, "--port", str(self.config.ports[name]),
-                "--signature-type", signature,
-            ]  # fmt: skip
-            started.append(self._spawn(name, argv, env=env, cwd=REPO_ROOT))
+        started = [self._spawn_function(name) for name in FUNCTIONS]
         probes = {name: self.urls[name] + "/healthz" for name in FUNCTIONS}
         self._wait_until_ready(started, probes, accept=_function_is_ready)
+
+    def _spawn_function(self, name: str, append: bool = False) -> ManagedProcess:
+        """Functions Framework's app for `name`, served by `deckpipe_emulators.serve` (more
+        threads and socket timeouts than `python -m functions_framework` allows)."""
+        config = self.config
+        signature = "cloudevent" if name == "convert" else "http"
+        threads = config.convert_threads if name == "convert" else config.http_threads
+        argv = [
+            sys.executable, "-m", "deckpipe_emulators.serve",
+            "--source", str(self._function_source(name)), "--target", name,
+            "--host", config.host, "--port", str(config.ports[name]),
+            "--signature-type", signature,
+            "--threads", str(threads), "--io-timeout", str(config.io_timeout),
+        ]  # fmt: skip
+        return self._spawn(name, argv, env=self.function_env(), cwd=REPO_ROOT, append=append)
 
     # -- helpers ----------------------------------------------------------------------------
 
     def _spawn(
-        self, name: str, argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        append: bool = False,
     ) -> ManagedProcess:
         assert self.log_dir is not None
-        process = spawn(name, argv, self.log_dir, env=env, cwd=cwd)
+        process = spawn(name, argv, self.log_dir, env=env, cwd=cwd, append=append)
         self._processes.append(process)
         return process
 
@@ -321,6 +382,13 @@ class LocalStack:
             f"{process.name} exited with code {process.popen.returncode}\n"
             f"--- {process.log_path} (tail) ---\n{process.log_tail()}"
         )
+
+
+_EMULATOR_PROBES = {
+    "storage": "/_internal/healthcheck",
+    "firestore": "/",
+    "pubsub": "/",
+}
 
 
 def _function_is_ready(name: str, status: int, body: bytes) -> bool:
