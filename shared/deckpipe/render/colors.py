@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from .model import RGB
-from .xml import A, fraction, local, num
+from .xml import A, P, fraction, local, num
 
 BLACK: RGB = (0.0, 0.0, 0.0)
 WHITE: RGB = (1.0, 1.0, 1.0)
@@ -100,6 +100,35 @@ def clr_map_from(el: etree._Element | None) -> dict[str, str]:
     if el is None:
         return {}
     return {k: v for k, v in el.attrib.items() if "}" not in k}
+
+
+def effective_clr_map(
+    master_map: dict[str, str],
+    layout: etree._Element | None,
+    slide: etree._Element | None,
+) -> dict[str, str]:
+    """The colour map in force on a slide: the master's ``p:clrMap``, replaced by
+    the layout's ``a:overrideClrMapping``, replaced in turn by the slide's own.
+    ``a:masterClrMapping`` (or no ``p:clrMapOvr``) keeps what is above it; an
+    override replaces the whole map, and a slot it leaves out keeps the master's."""
+    found = dict(master_map)
+    for el in (layout, slide):
+        if el is None:
+            continue
+        override = el.find(f"{P}clrMapOvr/{A}overrideClrMapping")
+        if override is not None:
+            found = {**master_map, **clr_map_from(override)}
+    return found
+
+
+def auto_text_color(background: RGB) -> RGB:
+    """LibreOffice's "automatic" font colour over ``background``: white on a dark
+    background (luminance at most 62 of 255, as its ``Color::IsDark``), else black.
+    It draws text this way when the file's text fill is one it does not import
+    (a gradient), which the references show."""
+    r, g, b = background
+    luminance = (0.299 * r + 0.587 * g + 0.114 * b) * 255
+    return WHITE if luminance <= 62 else BLACK
 
 
 def first_color(parent: etree._Element | None) -> etree._Element | None:

@@ -148,6 +148,8 @@ _JPEG_SPACES = {"RGB": "DeviceRGB", "L": "DeviceGray", "CMYK": "DeviceCMYK"}
 
 def _decoded(im: Image.Image, photo: bool) -> Raster:
     """Deflated (or, for a photo, JPEG) pixels of a decoded image, alpha as a soft mask."""
+    if im.mode.startswith("I;16") or im.mode == "I":  # 16-bit grey: Pillow would clip it to white
+        im = im.convert("I").point(lambda v: v / 256).convert("L")
     has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
     gray = not has_alpha and im.mode in ("L", "1")
     im = im.convert("RGBA" if has_alpha else "L" if gray else "RGB")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lxml import etree
+from pptx.opc.package import Part
 
 from .colors import Palette
 from .xml import A, P
@@ -172,6 +173,9 @@ class MasterContext:
     title_style: etree._Element | None
     body_style: etree._Element | None
     other_style: etree._Element | None
+    # The theme's package part: pictures in its background styles are its relationships.
+    theme_part: Part | None = None
+    clr_map: dict[str, str] = field(default_factory=dict)  # the master's own p:clrMap
 
 
 @dataclass

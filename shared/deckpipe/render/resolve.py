@@ -27,7 +27,15 @@ from . import (
     table_styles,
     tables,
 )
-from .colors import Palette, clr_map_from, first_color, resolve_color, scheme_from_theme
+from .colors import (
+    Palette,
+    auto_text_color,
+    clr_map_from,
+    effective_clr_map,
+    first_color,
+    resolve_color,
+    scheme_from_theme,
+)
 from .frames import Frame, xfrm_box
 from .inherit import (
     LayoutContext,
@@ -78,6 +86,7 @@ class _Scope:
     master: MasterContext
     layout: LayoutContext | None
     palette: Palette
+    auto_color: RGB = (0.0, 0.0, 0.0)  # LibreOffice's "automatic" text colour on this slide
     items: list[DrawItem] = field(default_factory=list)
     warnings: list[RenderWarning] = field(default_factory=list)
     _seen: set[tuple[str, str]] = field(default_factory=set)
@@ -124,12 +133,12 @@ class DeckResolver:
         if key not in self._masters:
             el = master.element
             try:
-                theme_el = _parse(master.part.part_related_by(RT.THEME).blob)
+                theme_part = master.part.part_related_by(RT.THEME)
+                theme_el = _parse(theme_part.blob)
             except Exception:
-                theme_el = None
-            palette = Palette(scheme=scheme_from_theme(theme_el)).with_map(
-                clr_map_from(el.find(P + "clrMap"))
-            )
+                theme_part = theme_el = None
+            clr_map = clr_map_from(el.find(P + "clrMap"))
+            palette = Palette(scheme=scheme_from_theme(theme_el)).with_map(clr_map)
             self._masters[key] = MasterContext(
                 element=el,
                 theme=read_theme(theme_el),
@@ -138,6 +147,8 @@ class DeckResolver:
                 title_style=txstyle(el, "titleStyle"),
                 body_style=txstyle(el, "bodyStyle"),
                 other_style=txstyle(el, "otherStyle"),
+                theme_part=theme_part,
+                clr_map=clr_map,
             )
         return self._masters[key]
 
@@ -165,12 +176,11 @@ class DeckResolver:
         else:
             master_ctx = self._master(master)
         layout_ctx = self._layout(layout) if layout is not None else None
-        palette = master_ctx.palette
-        for el in (layout_ctx.element if layout_ctx else None, slide.element):
-            if el is not None:
-                palette = palette.with_map(
-                    clr_map_from(el.find(f"{P}clrMapOvr/{A}overrideClrMapping"))
-                )
+        palette = master_ctx.palette.with_map(
+            effective_clr_map(
+                master_ctx.clr_map, layout_ctx.element if layout_ctx else None, slide.element
+            )
+        )
         scope = _Scope(number, master_ctx, layout_ctx, palette)
         sources = [(slide.element, slide.part)]
         if layout is not None:
@@ -178,6 +188,7 @@ class DeckResolver:
         if master is not None:
             sources.append((master.element, master.part))
         background = self._background(sources, scope)
+        scope.auto_color = auto_text_color(background.color)
 
         show_layout = flag(slide.element.get("showMasterSp"), True)
         show_master = show_layout and (
@@ -289,7 +300,10 @@ class DeckResolver:
         if font_ref is not None and (c := first_color(font_ref)) is not None:
             resolved = resolve_color(c, scope.palette)
             color = resolved[0] if resolved else None
-        return TextContext(scope.palette, scope.master.theme, scope.number, color, part=part)
+        return TextContext(
+            scope.palette, scope.master.theme, scope.number, color, part=part,
+            auto_color=scope.auto_color,
+        )  # fmt: skip
 
     # -- fills and outlines ---------------------------------------------------
 
@@ -481,9 +495,16 @@ class DeckResolver:
         return Background()
 
     def _background_of(self, bg: etree._Element, part: Part, scope: _Scope) -> Background:
+        """Own ``p:bgPr`` pictures are the slide part's relationships; pictures
+        of the theme's ``a:bgFillStyleLst`` (``p:bgRef``) are the theme part's."""
+        theme_part = scope.master.theme_part
         return shape_style.background(
             bg, scope.palette, scope.master.theme,
             lambda blip_fill: self._blip_bytes(blip_fill, part, scope),
+            load_theme_blip=(
+                (lambda blip_fill: self._blip_bytes(blip_fill, theme_part, scope))
+                if theme_part is not None else None
+            ),
         )  # fmt: skip
 
 

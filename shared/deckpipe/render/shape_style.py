@@ -120,9 +120,18 @@ def shape_shadow(lin: Lineage, palette: Palette, theme: Theme) -> tuple[Shadow |
 
 
 def background(
-    bg: etree._Element, palette: Palette, theme: Theme, load_blip: LoadBlip
+    bg: etree._Element,
+    palette: Palette,
+    theme: Theme,
+    load_blip: LoadBlip,
+    load_theme_blip: LoadBlip | None = None,
 ) -> Background:
-    """A ``p:bg`` (own ``p:bgPr`` or theme ``p:bgRef``) as a Background."""
+    """A ``p:bg`` (own ``p:bgPr`` or theme ``p:bgRef``) as a Background.
+
+    ``p:bgRef idx`` 1001 and up names the theme's ``a:bgFillStyleLst`` (solid,
+    gradient, picture), its ``phClr`` standing for the bgRef's own colour; a
+    theme picture is loaded by ``load_theme_blip`` (the theme part's relationships).
+    """
     bg_pr = bg.find(P + "bgPr")
     fill: Fill | None = None
     if bg_pr is not None:
@@ -130,20 +139,16 @@ def background(
         if fill_el is None or local(fill_el) == "noFill":
             return Background()
         if local(fill_el) == "blipFill":
-            data = load_blip(fill_el)
-            if data == b"":
-                return Background(_GRAY)
-            if data is None:
-                return Background()
-            pic = fills.picture_fill(fill_el, data)
-            if pic.image_tile or any(pic.image_rect) or any(pic.image_crop) or pic.alpha < 1:
-                return Background(fill=pic)
-            return Background(image=data)
+            return _picture_background(fill_el, load_blip)
         fill = fills.fill_of(fill_el, palette)
     else:
         ref = bg.find(P + "bgRef")
         ref_color = strokes.ref_color(ref, palette)
         style = theme_fill_style(theme, _ref_idx(ref))
+        if style is not None and local(style) == "blipFill" and load_theme_blip is not None:
+            found = _picture_background(style, load_theme_blip)
+            if found.image is not None or found.fill is not None:
+                return found
         if style is not None and local(style) not in ("blipFill", "noFill"):
             fill = fills.fill_of(style, palette, ref_color)
         if fill is None and ref_color is not None:
@@ -151,3 +156,17 @@ def background(
     if fill is None:
         return Background()
     return Background(fill.color, fill=fill if fill.gradient is not None else None)
+
+
+def _picture_background(fill_el: etree._Element, load_blip: LoadBlip) -> Background:
+    """A picture background: stretched over the page, or as a fill when tiled,
+    inset, cropped or transparent."""
+    data = load_blip(fill_el)
+    if data == b"":
+        return Background(_GRAY)
+    if data is None:
+        return Background()
+    pic = fills.picture_fill(fill_el, data)
+    if pic.image_tile or any(pic.image_rect) or any(pic.image_crop) or pic.alpha < 1:
+        return Background(fill=pic)
+    return Background(image=data)

@@ -32,6 +32,7 @@ class TextContext:
     slide_number: int
     font_ref_color: RGB | None = None
     part: Part | None = None  # the part whose relationships hold hyperlink targets
+    auto_color: RGB = (0.0, 0.0, 0.0)  # for text fills LibreOffice does not draw (gradients)
 
 
 def _typeface(name: str, theme: Theme) -> str:
@@ -117,7 +118,11 @@ def _run(text: str, rpr: etree._Element | None, level: _Level, ctx: TextContext)
     # A shape style's fontRef colour outranks master-wide text styles.
     fill = level.run_child(rpr, _FILL_TAGS, own_only=ctx.font_ref_color is not None)
     resolved = fill_color(fill, ctx.palette) if fill is not None else None
-    if resolved is not None:
+    if fill is not None and fill.tag == A + "gradFill":
+        # LibreOffice (the reference) does not import gradient text fills: such
+        # text takes its automatic colour (measured on the pandoc templates).
+        color = ctx.auto_color
+    elif resolved is not None:
         color = resolved[0]
     elif ctx.font_ref_color is not None:
         color = ctx.font_ref_color
