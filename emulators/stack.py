@@ -30,6 +30,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 EMULATORS = ("storage", "firestore", "pubsub")
 HTTP_FUNCTIONS = ("upload", "status", "result")
 FUNCTIONS = (*HTTP_FUNCTIONS, "convert")
+# Processes with no port: the reaper's timer (Cloud Scheduler's stand-in).
+TIMERS = ("reaper",)
 DEFAULT_PORTS = {
     "storage": 4443,
     "firestore": 8081,
@@ -65,6 +67,8 @@ class StackConfig:
     http_threads: int = DEFAULT_THREADS
     convert_threads: int = 8
     io_timeout: float = DEFAULT_IO_TIMEOUT
+    # Seconds between reaper passes (deckpipe.reaper), or None for no reaper process.
+    reaper_interval: float | None = 10.0
 
     @property
     def dead_letter_topic(self) -> str:
@@ -151,6 +155,8 @@ class LocalStack:
             self._start_emulators(tools)
             self._wire()
             self._start_functions()
+            if self.config.reaper_interval is not None:
+                self._spawn_reaper()
         except BaseException:
             self.stop()
             raise
@@ -159,8 +165,9 @@ class LocalStack:
         """Stop every process group, functions first; safe to call twice or after a failed start."""
         self._stopping = True
         with self._lock:
-            functions = [process for process in self._processes if process.name in FUNCTIONS]
-            others = [process for process in self._processes if process.name not in FUNCTIONS]
+            servers = (*FUNCTIONS, *TIMERS)
+            functions = [process for process in self._processes if process.name in servers]
+            others = [process for process in self._processes if process.name not in servers]
             stop_groups(functions)
             stop_groups(others)
         atexit.unregister(self.stop)
@@ -176,7 +183,9 @@ class LocalStack:
             stop_groups([old], grace=2.0)
             self._processes.remove(old)
             try:
-                if name in FUNCTIONS:
+                if name in TIMERS:
+                    new = self._spawn_reaper(append=True)
+                elif name in FUNCTIONS:
                     new = self._spawn_function(name, append=True)
                     probe = self.urls[name] + "/healthz"
                     self._wait_until_ready([new], {name: probe}, accept=_function_is_ready)
@@ -327,6 +336,14 @@ class LocalStack:
             "--threads", str(threads), "--io-timeout", str(config.io_timeout),
         ]  # fmt: skip
         return self._spawn(name, argv, env=self.function_env(), cwd=REPO_ROOT, append=append)
+
+    def _spawn_reaper(self, append: bool = False) -> ManagedProcess:
+        """The reaper on a timer, with the functions' settings (see `reaper_timer`)."""
+        argv = [
+            sys.executable, "-m", "deckpipe_emulators.reaper_timer",
+            "--every", str(self.config.reaper_interval or 10.0),
+        ]  # fmt: skip
+        return self._spawn("reaper", argv, env=self.function_env(), cwd=REPO_ROOT, append=append)
 
     # -- helpers ----------------------------------------------------------------------------
 

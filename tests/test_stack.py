@@ -31,6 +31,7 @@ from google.pubsub_v1.types import PubsubMessage
 from deckpipe_emulators import wiring
 from deckpipe_emulators.processes import free_ports, group_members
 from deckpipe_emulators.stack import DEFAULT_PORTS, LocalStack, StackConfig, StackError
+from deckpipe_emulators.supervisor import Supervisor
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -204,6 +205,65 @@ def test_reset_empties_firestore_and_the_bucket_but_keeps_it(
     assert storage.lookup_bucket(config.bucket) is not None
 
 
+# -- supervision ----------------------------------------------------------------------------
+
+
+def supervise_until(supervisor: Supervisor, kind: str, service: str, timeout: float) -> None:
+    """Run the supervisor's passes until it reports `kind` for `service`."""
+
+    def seen() -> bool:
+        supervisor.check()
+        return any(e.kind == kind and e.service == service for e in supervisor.events)
+
+    wait_for(seen, timeout, f"{service} {kind}")
+
+
+def test_killed_function_is_restarted(shared_stack: LocalStack) -> None:
+    lines: list[str] = []
+    supervisor = Supervisor(shared_stack, report=lines.append, first_delay=0.1)
+    old = shared_stack.processes()["status"]
+    log_before = old.log_path.read_bytes()
+    os.kill(old.pgid, signal.SIGKILL)  # the server's main process; its worker follows
+    supervise_until(supervisor, "restarted", "status", 60)
+    new = shared_stack.processes()["status"]
+    assert new.pgid != old.pgid
+    assert not group_members(old.pgid)
+    assert http_get_json(shared_stack.urls["status"] + "/anything")["name"] == "status"
+    assert lines[0].startswith("status exited with code -9; restarting it in 0.1 s")
+    assert lines[1] == "status restarted"
+    assert new.log_path.read_bytes().startswith(log_before)  # appended to, not truncated
+
+
+def test_killed_emulator_is_restarted_empty_reprovisioned_and_said_so(
+    shared_stack: LocalStack,
+) -> None:
+    config = shared_stack.config
+    storage = wiring.storage_client(shared_stack.urls["storage"], config.project)
+    storage.bucket(config.bucket).blob("inputs/before.pptx").upload_from_string(b"deck")
+    lines: list[str] = []
+    supervisor = Supervisor(shared_stack, report=lines.append, first_delay=0.1)
+    os.killpg(shared_stack.process_groups()["storage"], signal.SIGKILL)
+    supervise_until(supervisor, "state_lost", "storage", 60)
+    # Provisioning ran again: the bucket exists, and it is empty.
+    assert storage.lookup_bucket(config.bucket) is not None
+    assert list(storage.list_blobs(config.bucket)) == []
+    [lost] = [line for line in lines if "in-memory state is gone" in line]
+    assert lost.startswith("storage emulator restarted EMPTY")
+    assert "every deck and PDF stored before it died is gone" in lost
+
+
+def test_restart_backs_off_while_a_child_keeps_dying(shared_stack: LocalStack) -> None:
+    supervisor = Supervisor(shared_stack, report=lambda line: None, first_delay=0.2)
+    for _ in range(2):
+        os.kill(shared_stack.processes()["result"].pgid, signal.SIGKILL)
+        supervise_until(supervisor, "restarted", "result", 60)
+        supervisor.events.clear()
+    os.kill(shared_stack.processes()["result"].pgid, signal.SIGKILL)
+    wait_for(lambda: supervisor.check() or supervisor.events, 10, "the third exit")
+    assert "restarting it in 0.8 s (restart 3 in a row)" in supervisor.events[0].message
+    supervise_until(supervisor, "restarted", "result", 60)
+
+
 # -- start, stop, failures ------------------------------------------------------------------
 
 
@@ -212,12 +272,12 @@ def test_start_and_stop_leave_no_process(functions_dir: Path, tmp_path: Path) ->
     stack.start()
     try:
         groups = stack.process_groups()
-        assert set(groups) == set(DEFAULT_PORTS)
+        assert set(groups) == {*DEFAULT_PORTS, "reaper"}
         # The Firestore launcher is a shell script that forks java: the group holds both.
         assert len(group_members(groups["firestore"])) >= 2
         assert http_get_json(stack.urls["status"] + "/healthz") == {"ok": True}
         assert sorted(path.name for path in (tmp_path / "logs").iterdir()) == sorted(
-            f"{name}.log" for name in DEFAULT_PORTS
+            f"{name}.log" for name in (*DEFAULT_PORTS, "reaper")
         )
     finally:
         stack.stop()
@@ -286,8 +346,20 @@ def test_dev_command_prints_urls_and_stops_on_sigterm(functions_dir: Path, tmp_p
         assert f"curl -F file=@deck.pptx http://127.0.0.1:{ports['upload']}/" in banner
         assert f"open the upload page:  http://127.0.0.1:{ports['upload']}/" in banner
         groups = child_process_groups(dev.pid)
-        assert len(groups) == len(DEFAULT_PORTS)
+        assert len(groups) == len(DEFAULT_PORTS) + 1  # and the reaper's timer
         assert http_get_json(f"http://127.0.0.1:{ports['result']}/healthz") == {"ok": True}
+        # A child killed under `deckpipe dev` is restarted, and the stack stays up.
+        result_group = next(g for g in groups if str(ports["result"]) in _cmdline(g))
+        os.kill(result_group, signal.SIGKILL)
+        wait_for(
+            lambda: result_group not in child_process_groups(dev.pid)
+            and len(child_process_groups(dev.pid)) == len(groups),
+            60, "the result function to be restarted",
+        )
+        wait_for(
+            lambda: _answers(f"http://127.0.0.1:{ports['result']}/healthz"), 30, "result again"
+        )
+        groups |= child_process_groups(dev.pid)
         dev.send_signal(signal.SIGTERM)
         dev.send_signal(signal.SIGINT)  # a second signal (Ctrl-C twice, make passing it on)
         assert dev.wait(timeout=30) == 0
@@ -295,7 +367,10 @@ def test_dev_command_prints_urls_and_stops_on_sigterm(functions_dir: Path, tmp_p
         if dev.poll() is None:
             dev.kill()
             dev.wait()
-    assert "Traceback" not in dev.stderr.read()
+    stderr = dev.stderr.read()
+    assert "Traceback" not in stderr
+    assert "deckpipe dev: result exited with code -9; restarting it" in stderr
+    assert "deckpipe dev: result restarted" in stderr
     assert_all_gone({str(pgid): pgid for pgid in groups})
 
 
@@ -314,6 +389,21 @@ def read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> s
                 f"no {marker!r} within {timeout} s; got {''.join(seen)!r}"
             ) from None
     return "".join(seen)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _answers(url: str) -> bool:
+    try:
+        http_get_json(url)
+    except OSError:
+        return False
+    return True
 
 
 def child_process_groups(parent: int) -> set[int]:
