@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, MultipartDecoder
 
 from .errors import DeckpipeError
@@ -19,7 +20,13 @@ MAX_PARTS = 32
 
 
 class MalformedForm(DeckpipeError):
+    """A form we will not read; ``status`` is the HTTP status to answer with."""
+
     code = "malformed_form"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int = 400) -> None:
+        super().__init__(message, code=code)
+        self.status = status
 
 
 class MultipartFile:
@@ -37,8 +44,15 @@ class MultipartFile:
         while True:
             try:
                 event = self._decoder.next_event()
+            except RequestEntityTooLarge:
+                raise MalformedForm(
+                    f"The form has too many parts: send at most {MAX_PARTS}, with the deck "
+                    "in the field 'file'.",
+                    code="too_many_parts",
+                    status=413,
+                ) from None
             except ValueError as exc:
-                raise MalformedForm(f"The multipart form is malformed: {exc}") from exc
+                raise MalformedForm("The multipart form is malformed.") from exc
             if event is NEED_DATA:
                 if self._eof:
                     return

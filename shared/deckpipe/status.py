@@ -7,6 +7,7 @@ from typing import Any
 
 from .jobs import DONE, Job
 from .runtime import Runtime
+from .upload import clean_filename
 
 
 def describe(rt: Runtime, job: Job) -> dict[str, Any]:
@@ -14,7 +15,7 @@ def describe(rt: Runtime, job: Job) -> dict[str, Any]:
     return {
         "job_id": job.job_id,
         "state": job.state,
-        "filename": job.filename,
+        "filename": clean_filename(job.filename),  # again: jobs stored before the cleaning
         "progress": {"done": job.progress_done, "total": job.progress_total},
         "created_at": _iso(job.created_at),
         "updated_at": _iso(job.updated_at),

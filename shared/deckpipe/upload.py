@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -35,7 +36,12 @@ DECK_TYPES = frozenset(
     }
 )
 MAX_KEY_LENGTH = 255
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\"\\/]")
+# Control characters (C0, DEL, C1), line and paragraph separators, and the
+# bidirectional overrides, isolates and marks that can make "evil\u202excod.pdf"
+# display as "evilfdp.docx"; plus quotes and path separators.
+_UNSAFE_NAME = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\"\\\\/]"
+)
 
 
 class ApiError(DeckpipeError):
@@ -59,8 +65,12 @@ class Accepted:
 
 
 def clean_filename(name: str | None) -> str:
-    """Keep the base name, printable and short; a missing name becomes ``deck.pptx``."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    """Keep the base name, printable and short; a missing name becomes ``deck.pptx``.
+
+    Applied at upload and again wherever a stored name is answered, so a name
+    stored before a rule was added is still served clean.
+    """
+    base = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
     base = _UNSAFE_NAME.sub("", base).strip().strip(".")[:200]
     return base or "deck.pptx"
 
@@ -84,26 +94,67 @@ def accept(
     key_id = idempotency_record_id(idempotency_key)
     job_id = jobs.new_job_id()
     with logs.job_context(job_id):
-        size, sha256 = _store_checked(rt, chunks, f"inputs/{job_id}.pptx")
-        job = jobs.new_job(job_id, clean_filename(filename), input_bytes=size, input_sha256=sha256)
         try:
-            stored = rt.jobs.create(job, idempotency_key=key_id)
-        except TransientError:
-            rt.blobs.delete(job.input_object)
+            return _accept(rt, job_id, chunks, filename, key_id)
+        except (ApiError, TransientError):
             raise
-        if stored.job_id != job.job_id:
-            rt.blobs.delete(job.input_object)
-            if stored.input_sha256 != sha256:
-                raise ApiError(
-                    409,
-                    "idempotency_key_reused",
-                    "This Idempotency-Key was already used for a different file.",
-                )
-            log.info("idempotent retry: returning job %s", stored.job_id)
-            return Accepted(stored, created=False)
-        _enqueue(rt, job, key_id)
-        log.info("job queued", extra={"bytes": size, "deck": job.filename})
-        return Accepted(job, created=True)
+        except Exception as exc:
+            log.error("upload failed unexpectedly: %r", exc)  # the traceback follows in web
+            raise
+
+
+def _accept(
+    rt: Runtime, job_id: str, chunks: Iterable[bytes], filename: str | None, key_id: str | None
+) -> Accepted:
+    size, sha256 = _store_checked(rt, chunks, f"inputs/{job_id}.pptx")
+    job = jobs.new_job(job_id, clean_filename(filename), input_bytes=size, input_sha256=sha256)
+    try:
+        stored = rt.jobs.create(job, idempotency_key=key_id)
+    except TransientError as exc:
+        found = _created_after_all(rt, job)
+        if found is None:
+            raise
+        log.warning("the job store failed but our job was written: %s", exc)
+        stored = found
+    if stored.job_id != job.job_id:
+        _delete_quietly(rt, job.input_object)
+        if stored.input_sha256 != sha256:
+            raise ApiError(
+                409,
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used for a different file.",
+            )
+        log.info("idempotent retry: returning job %s", stored.job_id)
+        return Accepted(stored, created=False)
+    _enqueue(rt, job, key_id)
+    log.info("job queued", extra={"bytes": size, "deck": job.filename})
+    return Accepted(job, created=True)
+
+
+def _created_after_all(rt: Runtime, job: Job) -> Job | None:
+    """After a create that failed with an outage: did its write land anyway?
+
+    A lost answer looks like a failure, so look once. Our job found: carry on
+    with it (no double job on the client's retry). Not found: delete the deck
+    (best effort) and let the caller answer 503. Store still unreachable: the job
+    may exist, so the deck stays; a deck without a job is swept by the reaper.
+    """
+    try:
+        found = rt.jobs.get(job.job_id)
+    except TransientError as exc:
+        log.error("job store unreachable; leaving the deck for the sweeper: %s", exc)
+        return None
+    if found is None:
+        _delete_quietly(rt, job.input_object)
+    return found
+
+
+def _delete_quietly(rt: Runtime, name: str) -> None:
+    """Best-effort delete; what an outage leaves behind the reaper's sweep removes."""
+    try:
+        rt.blobs.delete(name)
+    except TransientError as exc:
+        log.error("could not delete %s; left for the sweeper: %s", name, exc)
 
 
 def _store_checked(rt: Runtime, chunks: Iterable[bytes], name: str) -> tuple[int, str]:
@@ -145,12 +196,12 @@ def _store_checked(rt: Runtime, chunks: Iterable[bytes], name: str) -> tuple[int
         if upload is not None:
             upload.abort()
         raise
-    with rt.blobs.open(name) as reader:
-        try:
+    try:
+        with rt.blobs.open(name) as reader:
             _raise_for_deck(classify_file, reader)
-        except ApiError:
-            rt.blobs.delete(name)
-            raise
+    except (ApiError, TransientError):
+        _delete_quietly(rt, name)
+        raise
     return size, digest.hexdigest()
 
 

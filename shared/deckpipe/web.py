@@ -6,10 +6,15 @@ about Functions Framework, and nothing in the core knows about Flask.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 from flask import Request, Response, json
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_options_header
 
 from . import convert as worker
@@ -18,12 +23,46 @@ from .errors import TransientError
 from .multipart import MalformedForm, MultipartFile
 from .runtime import Runtime
 from .status import describe
-from .upload import DECK_TYPES, ApiError, accept, too_large
+from .upload import DECK_TYPES, ApiError, accept, clean_filename, too_large
 
 log = logs.get_logger(__name__)
 
 READ_SIZE = 64 * 1024
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers on top of the file itself
+RETRY_AFTER_SECONDS = 5
+# A refused request body up to this size is read and dropped so the connection can
+# be reused; a larger (or unknown) one is left unread and the connection closed.
+DRAIN_LIMIT = 1 << 20
+# Environ key asking the server to close the connection after this response
+# (``webserver.ConnectionCloser`` carries it out).
+CLOSE_CONNECTION = "deckpipe.close_connection"
+
+
+# Flask's and werkzeug's refusals, in our words: (code, message) by status.
+REFUSALS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "The request is malformed."),
+    401: ("unauthorized", "This request needs credentials."),
+    403: ("forbidden", "This request is not allowed."),
+    404: ("not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    408: ("request_timeout", "The request took too long to arrive."),
+    411: ("length_required", "The request needs a Content-Length."),
+    413: ("too_large", "The request is too large."),
+    414: ("uri_too_long", "The address is too long."),
+    415: ("unsupported_media_type", "This content type is not accepted."),
+    416: ("range_not_satisfiable", "The requested range is not satisfiable."),
+    417: ("expectation_failed", "The Expect header cannot be met."),
+    431: ("headers_too_large", "The request's headers are too large."),
+    500: ("internal", "Something went wrong on our side; please retry later."),
+    501: ("not_implemented", "The server does not support this request."),
+    503: ("unavailable", "The service is unavailable; please retry shortly."),
+}
+
+def refusal(status: int) -> tuple[str, str]:
+    """The (code, plain message) for an HTTP status we did not choose ourselves."""
+    if status in REFUSALS:
+        return REFUSALS[status]
+    return ("bad_request", "The request was refused.") if status < 500 else REFUSALS[500]
 
 
 def json_response(body: dict[str, Any], status: int = 200, **headers: str) -> Response:
@@ -35,7 +74,66 @@ def json_response(body: dict[str, Any], status: int = 200, **headers: str) -> Re
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
-    return json_response({"error": {"code": code, "message": message}, **extra}, status)
+    response = json_response({"error": {"code": code, "message": message}, **extra}, status)
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def unavailable(what: str = "Storage or the job store") -> Response:
+    """503 (with ``Retry-After``): the platform is down, the request may be retried as is."""
+    return error_response(503, "unavailable", f"{what} is unavailable; please retry shortly.")
+
+
+def finish_refusal(request: Request, response: Response) -> Response:
+    """Leave a large or unknown-length request body unread and close the connection.
+
+    Functions Framework reads whatever body is left after a response (to keep the
+    connection usable), into memory; for a declared 200 MB upload that is both slow
+    and a memory hazard. A streamed response is exempt from that read, and the
+    ``CLOSE_CONNECTION`` mark makes the server hang up instead of draining.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return response
+    length = request.content_length
+    if length is not None and length <= DRAIN_LIMIT:
+        return response
+    request.environ[CLOSE_CONNECTION] = True
+    response.response = iter([response.get_data()])  # streamed: nothing drains the body
+    return response
+
+
+def plain_errors(handler: Callable[[Runtime, Request], Response]) -> Callable[..., Response]:
+    """Whatever goes wrong inside a handler is answered as JSON with a code.
+
+    An outage of storage or the job store is a 503 with ``Retry-After``; a
+    werkzeug refusal raised while reading the request keeps its status; anything
+    else is a bug: logged with its traceback (and the job id, when the path has
+    one), answered 500 in plain words.
+    """
+
+    @functools.wraps(handler)
+    def answer(rt: Runtime, request: Request) -> Response:
+        try:
+            return handler(rt, request)
+        except TransientError as exc:
+            log.error("answering %s %s: %s", request.method, request.path, exc)
+            return finish_refusal(request, unavailable())
+        except HTTPException as exc:
+            status = exc.code or 500
+            if status >= 500:
+                log.error("answering %s %s: %r", request.method, request.path, exc)
+            code, message = refusal(status)
+            return finish_refusal(request, error_response(status, code, message))
+        except Exception:
+            job_id = _job_id(request)
+            log.exception("unexpected error answering %s %s", request.method, request.path,
+                          extra={"job_id": job_id} if job_id else {})
+            response = error_response(
+                500, "internal", "Something went wrong on our side; please retry later.")
+            return finish_refusal(request, response)
+
+    return answer
 
 
 def _method_not_allowed(allowed: str) -> Response:
@@ -91,9 +189,13 @@ def _preflight(rt: Runtime, request: Request, methods: str) -> Response:
 def upload(rt: Runtime, request: Request) -> Response:
     if request.method == "OPTIONS":
         return _preflight(rt, request, "POST")
-    return _cors(rt, request, _upload(rt, request))
+    response = _upload(rt, request)
+    if response.status_code >= 400:
+        response = finish_refusal(request, response)
+    return _cors(rt, request, response)
 
 
+@plain_errors
 def _upload(rt: Runtime, request: Request) -> Response:
     if (health := _health(rt, request)) is not None:
         return health
@@ -109,10 +211,10 @@ def _upload(rt: Runtime, request: Request) -> Response:
     except ApiError as exc:
         return error_response(exc.status, exc.code, exc.message)
     except MalformedForm as exc:
-        return error_response(400, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message)
     except TransientError as exc:
         log.error("upload failed on a transient fault: %s", exc)
-        return error_response(503, "unavailable", "Storage is unavailable; please retry shortly.")
+        return unavailable()
     job = accepted.job
     status_url = rt.settings.status_url_for(job.job_id)
     headers = {"Location": status_url}
@@ -200,6 +302,7 @@ def status(rt: Runtime, request: Request) -> Response:
     return _cors(rt, request, _status(rt, request))
 
 
+@plain_errors
 def _status(rt: Runtime, request: Request) -> Response:
     if (health := _health(rt, request)) is not None:
         return health
@@ -221,6 +324,7 @@ def result(rt: Runtime, request: Request) -> Response:
     return _cors(rt, request, _result(rt, request))
 
 
+@plain_errors
 def _result(rt: Runtime, request: Request) -> Response:
     if (health := _health(rt, request)) is not None:
         return health
@@ -248,16 +352,16 @@ def _result(rt: Runtime, request: Request) -> Response:
 def _pdf_response(
     rt: Runtime, request: Request, name: str, size: int, etag: str, filename: str
 ) -> Response:
+    """The PDF, whole or one byte range (RFC 9110 section 14); HEAD gets GET's headers."""
     start, length, status_code = 0, size, 200
-    ranges = request.range
-    if ranges is not None and request.if_range.etag in (None, etag) and len(ranges.ranges) == 1:
-        bounds = ranges.range_for_length(size)
-        if bounds is None:
+    wanted = byte_range(request.headers.get("Range"), size)
+    if wanted is not None and _if_range_holds(request.headers.get("If-Range"), etag):
+        if wanted == UNSATISFIABLE:
             response = error_response(416, "range_not_satisfiable",
                                       f"The PDF is {size} bytes long.")
             response.headers["Content-Range"] = f"bytes */{size}"
             return response
-        start, stop = bounds
+        start, stop = wanted
         length, status_code = stop - start, 206
     body = () if request.method == "HEAD" else rt.blobs.read_range(name, start, length)
     response = Response(body, status=status_code, mimetype="application/pdf",
@@ -266,10 +370,96 @@ def _pdf_response(
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["ETag"] = f'"{etag}"'
     response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    response.headers["Content-Disposition"] = content_disposition(filename)
     if status_code == 206:
         response.headers["Content-Range"] = f"bytes {start}-{start + length - 1}/{size}"
     return response
+
+
+UNSATISFIABLE = (-1, -1)
+_RANGE_SPEC = re.compile(r"^\s*([0-9]*)\s*-\s*([0-9]*)\s*$")
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one ``(start, stop)`` to serve for a ``Range`` header, per RFC 9110 14.1-14.2.
+
+    ``None`` means "serve the whole file": no header, a unit other than bytes, a
+    malformed header (all ignored, as the RFC allows), or several ranges (answered
+    whole rather than as multipart/byteranges). ``UNSATISFIABLE`` when no range
+    overlaps the file: ``bytes=-0``, a first byte past the end, any range of an
+    empty file. A suffix longer than the file is the whole file.
+    """
+    if not header or "=" not in header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes":
+        return None
+    ranges = []
+    for part in spec.split(","):
+        if not part.strip():
+            continue
+        match = _RANGE_SPEC.match(part)
+        if match is None or match.groups() == ("", ""):
+            return None
+        first, last = match.groups()
+        if first:
+            begin = int(first)
+            if last and int(last) < begin:
+                return None  # last before first: invalid, so ignored
+            end = min(int(last) + 1, size) if last else size
+            ranges.append((begin, end) if begin < size else UNSATISFIABLE)
+        else:
+            suffix = int(last)
+            ranges.append((max(0, size - suffix), size) if suffix and size else UNSATISFIABLE)
+    satisfiable = [r for r in ranges if r != UNSATISFIABLE]
+    if not ranges:
+        return None
+    if not satisfiable:
+        return UNSATISFIABLE
+    return satisfiable[0] if len(ranges) == 1 else None
+
+
+def _if_range_holds(header: str | None, etag: str) -> bool:
+    """RFC 9110 13.1.5: only a strong entity tag equal to ours lets the range apply;
+    a date (we send no Last-Modified) or a weak or other tag means the whole file."""
+    return header is None or header.strip() == f'"{etag}"'
+
+
+_FALLBACK_CHARS = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-",
+                                 "\u2018": "'", "\u2019": "'", "\u201c": "'", "\u201d": "'",
+                                 '"': "'", "\\": "_", "%": "_", ";": "_"})
+# RFC 8187 attr-char: what filename*= may carry unencoded.
+_ATTR_CHARS = "!#$&+-.^_`|~"
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with the name twice, per RFC 6266: ``filename="..."`` in plain
+    ASCII for old clients, and ``filename*=UTF-8''...`` (RFC 8187) with the real name.
+
+    The name is cleaned again here (control and bidi characters), so a job stored
+    before that cleaning existed is served safely too.
+    """
+    name = clean_filename(filename)
+    return (f'attachment; filename="{ascii_fallback(name)}"; '
+            f"filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}")
+
+
+def ascii_fallback(name: str) -> str:
+    """The closest printable-ASCII name: accents dropped, dashes and quotes made plain,
+    anything else ``_``; a name with nothing left becomes ``deck`` plus its extension."""
+    decomposed = unicodedata.normalize("NFKD", name.translate(_FALLBACK_CHARS))
+    chars = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            continue
+        chars.append(ch if " " <= ch <= "~" else "_")
+    ascii_name = "".join(chars)
+    stem, dot, ext = ascii_name.rpartition(".")
+    if not dot:
+        stem, ext = ascii_name, ""
+    if not stem.strip("_ ."):
+        stem = "deck"
+    return f"{stem}.{ext}" if dot else stem
 
 
 # --- convert ------------------------------------------------------------------------
