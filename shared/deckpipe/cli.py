@@ -5,6 +5,8 @@ run the local stack.
                      [--report REPORT.json] [--json] [-q]
     deckpipe convert FOLDER -o OUTDIR [same options]
     deckpipe page export FOLDER --upload-url URL --status-url URL --result-url URL
+    deckpipe serve [--host 127.0.0.1] [--port 8080] [--workers N] [--data-dir DIR]
+    deckpipe worker [--data-dir DIR]
     deckpipe dev
 
 Exit status: 0 when everything converted, 1 when a deck could not be
@@ -112,21 +114,21 @@ def _convert(args: argparse.Namespace) -> int:
     target = Path(args.output) if args.output else source.with_suffix(".pdf")
     if target.is_dir():
         target = target / (source.stem + ".pdf")
-    outcome = convert_one(
-        source, target, _options(args), progress=None if args.quiet else _print_progress
-    )
+    progress = _SlideProgress()
+    outcome = convert_one(source, target, _options(args), progress=None if args.quiet else progress)
+    progress.end_line()
     if args.report:
         _write_json(Path(args.report), outcome.as_dict())
     if outcome.error is not None:
         error = outcome.error
-        print(f"\ndeckpipe: cannot convert {source}: {error['message']} ({error['code']})",
+        print(f"deckpipe: cannot convert {source}: {error['message']} ({error['code']})",
               file=sys.stderr)
         return 2 if error["code"] == "bad_slide_range" else 1
     report = outcome.report or {}
     if args.json:
         print(json.dumps(outcome.as_dict()))
     else:
-        print(f"\n{target}: {report['pages']} page(s) in {outcome.seconds:.2f} s", file=sys.stderr)
+        print(f"{target}: {report['pages']} page(s) in {outcome.seconds:.2f} s", file=sys.stderr)
         for warning in report.get("warnings", ()):
             where = f"slide {warning['slide']}: " if warning.get("slide") else ""
             print(f"  warning: {where}{warning['message']} ({warning['code']})", file=sys.stderr)
@@ -178,7 +180,8 @@ def _convert_folder(args: argparse.Namespace, folder: Path) -> int:
     elapsed = time.perf_counter() - started
     if not args.quiet:
         _print_bar(len(decks), len(decks), "")
-        print(file=sys.stderr)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
     summary = _summary(tally, elapsed)
     if args.report:
         _write_json(Path(args.report), {"summary": summary,
@@ -225,15 +228,43 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def _print_progress(done: int, total: int) -> None:
-    print(f"\rrendering slide {done} of {total}", end="", file=sys.stderr, flush=True)
+class _SlideProgress:
+    """"rendering slide 7 of 24" on stderr: rewritten in place on a terminal; without one
+    (a log file, CI) a line at each tenth of the deck, so a log gets lines, not ``\r``s."""
+
+    def __init__(self) -> None:
+        self._tty = sys.stderr.isatty()
+        self._open = False
+        self._last_step = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        slide = min(done + 1, total)  # the slide being rendered, counted from 1
+        if self._tty:
+            print(f"\rrendering slide {slide} of {total}", end="", file=sys.stderr, flush=True)
+            self._open = True
+            return
+        step = slide * 10 // total
+        if step > self._last_step:
+            self._last_step = step
+            print(f"rendering slide {slide} of {total}", file=sys.stderr, flush=True)
+
+    def end_line(self) -> None:
+        """End the line rewritten in place, so the next message starts on its own line."""
+        if self._open:
+            print(file=sys.stderr)
+            self._open = False
 
 
 def _print_bar(done: int, total: int, name: str) -> None:
     filled = BAR_WIDTH * done // max(total, 1)
     bar = "#" * filled + "." * (BAR_WIDTH - filled)
     label = name if len(name) <= 40 else name[:37] + "..."
-    print(f"\r[{bar}] {done}/{total} {label:<40}", end="", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        print(f"\r[{bar}] {done}/{total} {label:<40}", end="", file=sys.stderr, flush=True)
+    else:
+        print(f"[{bar}] {done}/{total} {label}".rstrip(), file=sys.stderr, flush=True)
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -318,6 +349,16 @@ def build_parser(with_dev: bool = True) -> argparse.ArgumentParser:
     )
     provision_command.add_arguments(provision)
     provision.set_defaults(run=provision_command.run)
+
+    serve = commands.add_parser(
+        "serve", help="run the whole service on this machine: the page, the API and workers "
+        "(local backend: SQLite and files under DECKPIPE_DATA_DIR)")
+    worker = commands.add_parser(
+        "worker", help="run a worker against the data directory of a running deckpipe serve")
+    if with_dev:  # like dev: `convert` does not pay for importing the web stack
+        from . import serve as serve_command
+
+        serve_command.add_arguments(serve, worker)
 
     dev = commands.add_parser("dev", help="run the emulators and the four functions locally")
     dev_module = None
