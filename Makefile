@@ -1,9 +1,10 @@
-# The two commands a new user needs: `make dev` and `make test`.
+# The commands a new user needs: `make run` (the service on this machine), `make test`;
+# `make dev` runs the Google Cloud functions on their emulators.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup dev test lint clean
+.PHONY: setup run dev test lint clean
 
 setup: $(VENV)/.installed
 
@@ -12,6 +13,18 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+# What `make run` needs: the package without the test tools (a shorter first install).
+$(VENV)/.installed-run: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# Only Python 3.11+ and make: SQLite and files under .deckpipe/data, the page at the printed URL.
+# PORT, WORKERS and DECKPIPE_DATA_DIR change the defaults (8080, the number of CPUs).
+run: $(VENV)/.installed-run
+	$(BIN)/deckpipe serve --port $(or $(PORT),8080) $(if $(WORKERS),--workers $(WORKERS))
 
 dev: setup
 	$(BIN)/deckpipe dev
