@@ -25,6 +25,7 @@ from .table import DeployError, FunctionSpec
 DEFAULT_REGION = "us-central1"
 DEFAULT_BUILD_DIR = table.REPO_ROOT / "build" / "deploy"
 ENV_FILE_NAME = "env.yaml"  # the file gcloud reads, inside the build folder
+SCHEDULE = "reaper-schedule"  # the Cloud Scheduler job that runs the reaper, after it
 
 
 @dataclass
@@ -80,6 +81,8 @@ def make_plan(
         )
         for spec in selected
     }
+    if any(spec.trigger == "reaper-topic" for spec in selected):
+        commands[SCHEDULE] = gcloud.scheduler_argv(resolved.settings, region=region)
     return Plan(region, build_dir, resolved, written_env, selected, sources, commands)
 
 
@@ -141,21 +144,32 @@ def _deploy(plan: Plan) -> int:
     names = list(plan.commands)
     for index, name in enumerate(names):
         argv = plan.commands[name]
+        if name == SCHEDULE and _scheduler_job_exists(executable, plan):
+            argv = gcloud.scheduler_argv(plan.env.settings, region=plan.region, verb="update")
         _say(f"\n==> deploying {name} ({index + 1}/{len(names)})\n$ {gcloud.shell_line(argv)}")
         code = subprocess.run([executable, *argv[1:]], check=False).returncode
         if code != 0:
             done = ", ".join(names[:index]) or "none"
             rest = ", ".join(names[index + 1:]) or "none"
+            # The schedule is redone with the reaper function; --only takes function names.
+            again = [n for n in names[index:] if n != SCHEDULE] or ["reaper"]
             _say(
                 f"\ndeckpipe deploy: gcloud failed to deploy {name} (exit status {code}); "
                 f"stopped there. Deployed: {done}. Not attempted: {rest}. Fix what gcloud "
                 f"reported above and rerun (redeploying a function is safe), e.g. "
-                f"--only {','.join(names[index:])}"
+                f"--only {','.join(again)}"
             )
             return 1
     _say(f"\ndeployed {', '.join(names)}")
     _say(next_steps(plan))
     return 0
+
+
+def _scheduler_job_exists(executable: str, plan: Plan) -> bool:
+    settings = plan.env.settings
+    argv = [executable, "scheduler", "jobs", "describe", gcloud.REAPER_JOB,
+            f"--project={settings.project}", f"--location={plan.region}", "--format=value(name)"]
+    return subprocess.run(argv, check=False, capture_output=True).returncode == 0
 
 
 def next_steps(plan: Plan) -> str:

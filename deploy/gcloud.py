@@ -35,6 +35,9 @@ def deploy_argv(
     ]  # fmt: skip
     if spec.trigger == "http":
         argv += ["--trigger-http", "--allow-unauthenticated"]
+    elif spec.trigger == "reaper-topic":
+        # No --retry: a failed pass is simply repeated by the next scheduled one.
+        argv.append(f"--trigger-topic={settings.reaper_topic}")
     else:
         topic = settings.topic if spec.trigger == "topic" else settings.dead_letter_topic
         # --retry: an exception in the worker means "redeliver" (see deckpipe.convert).
@@ -55,6 +58,25 @@ def deploy_argv(
         argv.append(f"--trigger-service-account={account}")
     argv.append(f"--env-vars-file={env_file}")
     return argv
+
+
+REAPER_JOB = "deckpipe-reaper"
+REAPER_SCHEDULE = "*/2 * * * *"  # every two minutes: a stranded job waits at most that long
+
+
+def scheduler_argv(
+    settings: Settings, *, region: str, verb: str = "create", gcloud: str = "gcloud"
+) -> list[str]:
+    """The Cloud Scheduler job that publishes to the reaper's topic (``verb`` create or
+    update: the deploy looks the job up first, so running it again is safe)."""
+    return [
+        gcloud, "scheduler", "jobs", verb, "pubsub", REAPER_JOB,
+        f"--project={settings.project}",
+        f"--location={region}",
+        f"--schedule={REAPER_SCHEDULE}",
+        f"--topic={settings.reaper_topic}",
+        "--message-body=reap",
+    ]  # fmt: skip
 
 
 def _account(template: str, settings: Settings) -> str:

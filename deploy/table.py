@@ -17,7 +17,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 TABLE_PATH = PACKAGE_DIR / "functions.toml"
 RUNTIME = "python312"
-TRIGGERS = ("http", "topic", "dead-letter-topic")
+TRIGGERS = ("http", "topic", "dead-letter-topic", "reaper-topic")
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")  # a Cloud Functions (Cloud Run) name
 _DURATION_RE = re.compile(r"^[1-9][0-9]*s$")

@@ -12,6 +12,7 @@ Three kinds of proof, none of which needs Google Cloud:
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import filecmp
 import io
@@ -29,6 +30,7 @@ import urllib.error
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,8 @@ NAMES = list(SPECS)
 # Distributions only the renderer imports: an HTTP function that listed them would be paying
 # for a renderer it never runs.
 RENDER_ONLY = {"python-pptx", "lxml", "pillow", "reportlab", "rl-accel"}
+WORKERS = ("convert", "convert-dead-letter")  # the functions that render
+COMMANDS = [*NAMES, command.SCHEDULE]  # the reaper's Cloud Scheduler job comes last
 SDK_GCLOUD = Path("/usr/lib/google-cloud-sdk/bin/gcloud")
 WAIT = 180.0  # an upper bound for waits, never an assertion about speed
 
@@ -208,24 +212,25 @@ def test_requirements_are_pyproject_pins(dry_plan, name):
     listed = {table.normalize(line.split("==")[0]) for line in lines}
     assert listed == {table.normalize(item) for item in SPECS[name].requirements}
     assert "functions-framework" in listed
-    if SPECS[name].is_http:
-        assert not listed & RENDER_ONLY
-    else:
+    if name in WORKERS:
         assert listed >= RENDER_ONLY
+    else:
+        assert not listed & RENDER_ONLY
 
 
 def test_dry_run_commands(dry_plan):
-    assert list(dry_plan.commands) == NAMES  # the table's order: workers first
+    assert list(dry_plan.commands) == COMMANDS  # the table's order: workers first
     expected = {
         "convert": ("convert", "--trigger-topic=deckpipe-jobs"),
         "convert-dead-letter": ("convert", "--trigger-topic=deckpipe-jobs-dead-letter"),
         "status": ("status", "--trigger-http"),
         "result": ("result", "--trigger-http"),
         "upload": ("upload", "--trigger-http"),
+        "reaper": ("reaper", "--trigger-topic=deckpipe-jobs-reaper"),
     }
     assert set(expected) == set(NAMES)
-    for name, argv in dry_plan.commands.items():
-        spec = SPECS[name]
+    for name in NAMES:
+        argv, spec = dry_plan.commands[name], SPECS[name]
         entry_point, trigger = expected[name]
         assert argv[:4] == ["gcloud", "functions", "deploy", name]
         given = flags(argv)
@@ -244,8 +249,14 @@ def test_dry_run_commands(dry_plan):
             assert "--trigger-topic" not in given and "--retry" not in given
         else:
             assert f"--trigger-topic={given.get('--trigger-topic')}" == trigger
-            assert "--retry" in given and "--trigger-http" not in given
-            assert "--allow-unauthenticated" not in given
+            # The reaper is not retried: its next scheduled pass repeats it.
+            assert ("--retry" in given) == (name != "reaper")
+            assert "--trigger-http" not in given and "--allow-unauthenticated" not in given
+    schedule = dry_plan.commands[command.SCHEDULE]
+    assert schedule[:6] == ["gcloud", "scheduler", "jobs", "create", "pubsub", "deckpipe-reaper"]
+    given = flags(schedule)
+    assert given["--topic"] == "deckpipe-jobs-reaper" and given["--location"] == DRY_REGION
+    assert given["--schedule"] == "*/2 * * * *" and given["--project"] == DRY_PROJECT
     convert = flags(dry_plan.commands["convert"])
     assert (convert["--memory"], convert["--timeout"]) == ("1Gi", "540s")
 
@@ -275,7 +286,7 @@ def test_cli_dry_run_prints_one_runnable_command_per_function(tmp_path, capsys, 
     out, err = capsys.readouterr()
     assert code == 0, err
     lines = out.splitlines()
-    assert [shlex.split(line)[3] for line in lines] == NAMES
+    assert [shlex.split(line)[3] for line in lines] == [*NAMES, "create"]
     plan = command.make_plan(env, region=DRY_REGION, build_dir=build_dir)
     assert [shlex.split(line) for line in lines] == list(plan.commands.values())
     status_url = f"https://{DRY_REGION}-{DRY_PROJECT}.cloudfunctions.net/status"
@@ -406,8 +417,10 @@ def test_deploy_runs_in_order_and_stops_at_the_first_failure(tmp_path, capfd, mo
 
     monkeypatch.setenv("DECKPIPE_FAIL", "none")
     assert cli.main(args) == 0
-    assert calls.read_text().split() == NAMES
-    assert "deployed convert, convert-dead-letter, status, result, upload" in capfd.readouterr().err
+    # The scheduler job is looked up ("jobs describe" succeeds here), then updated, not created.
+    assert calls.read_text().split() == [*NAMES, "describe", "update"]
+    assert ("deployed convert, convert-dead-letter, status, result, upload, reaper, "
+            "reaper-schedule") in capfd.readouterr().err
 
     calls.unlink()
     monkeypatch.setenv("DECKPIPE_FAIL", "status")
@@ -415,7 +428,8 @@ def test_deploy_runs_in_order_and_stops_at_the_first_failure(tmp_path, capfd, mo
     assert calls.read_text().split() == ["convert", "convert-dead-letter", "status"]
     err = capfd.readouterr().err
     assert "gcloud failed to deploy status (exit status 1); stopped there" in err
-    assert "Deployed: convert, convert-dead-letter. Not attempted: result, upload." in err
+    assert ("Deployed: convert, convert-dead-letter. Not attempted: result, upload, reaper, "
+            "reaper-schedule.") in err
 
 
 # --- the real gcloud, offline ------------------------------------------------------------
@@ -465,10 +479,10 @@ def run_gcloud(gcloud: str, argv: list[str], env: dict[str, str]) -> subprocess.
 
 
 def argument_error(done: subprocess.CompletedProcess) -> bool:
-    return done.returncode == 2 and "(gcloud.functions.deploy) argument " in done.stderr
+    return done.returncode == 2 and ") argument " in done.stderr
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", COMMANDS)
 def test_gcloud_parses_every_dry_run_command(dry_plan, gcloud, offline_gcloud_env, name):
     done = run_gcloud(gcloud, dry_plan.commands[name], offline_gcloud_env)
     # Past argument parsing, the first thing gcloud needs is an account: there is none.
@@ -556,7 +570,8 @@ def test_real_deploy_without_an_account_stops_at_the_first_function(
     assert code == 1
     assert "You do not currently have an active account selected" in err
     assert "gcloud failed to deploy convert (exit status 1); stopped there" in err
-    assert "Not attempted: convert-dead-letter, status, result, upload." in err
+    assert ("Not attempted: convert-dead-letter, status, result, upload, reaper, "
+            "reaper-schedule.") in err
 
 
 # --- each staged folder, on its own ------------------------------------------------------
@@ -865,3 +880,26 @@ def test_staged_dead_letter_function_fails_the_job(staged_run):
     assert view["error"]["code"] == "delivery_failed"
     log = staged_run.processes["convert-dead-letter"].log_path.read_text()
     assert job.job_id in log
+
+
+def test_staged_reaper_requeues_a_job_whose_worker_died(staged_run, corpus):
+    """What Cloud Scheduler's message does in production: the reaper function finds a job
+    left `processing` under a lapsed lease, publishes it again, and convert finishes it."""
+    settings = staged_run.plan.env.settings
+    rt = build(settings)
+    long_ago = jobs.utcnow() - timedelta(minutes=10)
+    job = jobs.new_job(jobs.new_job_id(), "orphaned.pptx", input_bytes=1, input_sha256="0" * 64)
+    job = job.replace(state=jobs.PROCESSING, attempts=1, created_at=long_ago,
+                      updated_at=long_ago, lease=jobs.Lease("dead-worker", long_ago))
+    deck = (corpus / "decks" / "poi" / "backgrounds.pptx").read_bytes()
+    rt.blobs.put(job.input_object, deck, content_type=PPTX_TYPE)
+    rt.jobs.create(job)
+    push = {"subscription": f"projects/{settings.project}/subscriptions/reaper",
+            "message": {"data": base64.b64encode(b"reap").decode(), "messageId": "1",
+                        "publishTime": jobs.utcnow().isoformat()}}
+    response = requests.post(staged_run.urls["reaper"], json=push, timeout=60)
+    assert response.status_code == 200, response.text
+
+    view = wait_for(f"job {job.job_id}", finished(staged_run, job.job_id))
+    assert view["state"] == jobs.DONE, view
+    assert rt.jobs.get(job.job_id).attempts == 2 and rt.jobs.get(job.job_id).requeues == 1

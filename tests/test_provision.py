@@ -192,6 +192,7 @@ def test_cloud_before_deploy_creates_what_it_can_and_says_what_waits(cloud: Fake
         "bucket deckpipe-prod-files CORS": "create",
         "topic deckpipe-jobs": "create",
         "topic deckpipe-jobs-dead-letter": "create",
+        "topic deckpipe-jobs-reaper": "create",
         "subscription (trigger of topic deckpipe-jobs)": "pending",
         "subscription (trigger of topic deckpipe-jobs-dead-letter)": "pending",
         "dead-letter permissions (Pub/Sub service agent)": "pending",
@@ -222,7 +223,8 @@ def test_cloud_before_deploy_creates_what_it_can_and_says_what_waits(cloud: Fake
         "responseHeader": list(CORS_HEADERS),
         "maxAgeSeconds": 3600,
     }]
-    assert cloud.pubsub.topics == {"deckpipe-jobs", "deckpipe-jobs-dead-letter"}
+    assert cloud.pubsub.topics == {"deckpipe-jobs", "deckpipe-jobs-dead-letter",
+                                   "deckpipe-jobs-reaper"}
     assert cloud.firestore.ttl == {("jobs", "expire_at"): "CREATING",
                                    ("idempotency_keys", "expire_at"): "CREATING"}
 
@@ -238,7 +240,7 @@ def test_cloud_before_deploy_creates_what_it_can_and_says_what_waits(cloud: Fake
 
 def test_cloud_after_deploy_sets_policies_on_the_eventarc_subscriptions(cloud: Fakes) -> None:
     settings = settings_for()
-    cloud.pubsub.topics |= {"deckpipe-jobs", "deckpipe-jobs-dead-letter"}
+    cloud.pubsub.topics |= {"deckpipe-jobs", "deckpipe-jobs-dead-letter", "deckpipe-jobs-reaper"}
     cloud.pubsub.subscriptions = {
         EVENTARC_SUB: eventarc_subscription(EVENTARC_SUB, "deckpipe-jobs"),
         EVENTARC_DL_SUB: eventarc_subscription(EVENTARC_DL_SUB, "deckpipe-jobs-dead-letter"),
@@ -250,6 +252,7 @@ def test_cloud_after_deploy_sets_policies_on_the_eventarc_subscriptions(cloud: F
     assert subs == {
         "topic deckpipe-jobs": "ok",
         "topic deckpipe-jobs-dead-letter": "ok",
+        "topic deckpipe-jobs-reaper": "ok",
         f"subscription {EVENTARC_SUB} (trigger of topic deckpipe-jobs)": "update",
         f"subscription {EVENTARC_DL_SUB} (trigger of topic deckpipe-jobs-dead-letter)": "update",
         f"topic deckpipe-jobs-dead-letter IAM: roles/pubsub.publisher for {AGENT}": "create",
@@ -588,6 +591,7 @@ def test_provision_creates_everything_on_fresh_names(
         f"bucket {fresh.bucket}": "created",
         f"topic {fresh.topic}": "created",
         f"topic {fresh.dead_letter_topic}": "created",
+        f"topic {fresh.reaper_topic}": "created",
         f"subscription {fresh.topic}-convert": "created",
         f"subscription {fresh.dead_letter_topic}-convert": "created",
     }
@@ -596,7 +600,8 @@ def test_provision_creates_everything_on_fresh_names(
     assert state["bucket"] is not None
     project = f"projects/{fresh.project}"
     assert state["topics"] == [f"{project}/topics/{fresh.topic}",
-                               f"{project}/topics/{fresh.dead_letter_topic}"]
+                               f"{project}/topics/{fresh.dead_letter_topic}",
+                               f"{project}/topics/{fresh.reaper_topic}"]
     convert = emulator_stack.urls["convert"]
     main = state["subscriptions"][f"{project}/subscriptions/{fresh.topic}-convert"]
     assert main["push_config"]["push_endpoint"] == f"{convert}/{project}/topics/{fresh.topic}"
@@ -654,6 +659,7 @@ def test_dry_run_changes_nothing(
         f"bucket {fresh.bucket}",
         f"topic {fresh.topic}",
         f"topic {fresh.dead_letter_topic}",
+        f"topic {fresh.reaper_topic}",
         f"subscription {fresh.topic}-convert",
         f"subscription {fresh.dead_letter_topic}-convert",
     ]
@@ -676,14 +682,14 @@ def test_command_against_the_emulators(
     assert "(emulators: storage, pubsub, firestore)" in dry
     assert "plan (dry run: nothing was changed):" in dry
     assert f"  create      bucket {fresh.bucket}\n" in dry
-    assert "summary: 5 to create, 0 to update, 0 ok, 5 cloud-only, 0 pending" in dry
+    assert "summary: 6 to create, 0 to update, 0 ok, 5 cloud-only, 0 pending" in dry
     assert describe(emulator_stack, fresh, pubsub_clients)["bucket"] is None
 
     assert cli.main(argv) == 0
-    assert "summary: 5 created, 0 updated, 0 ok, 5 cloud-only, 0 pending" in (
+    assert "summary: 6 created, 0 updated, 0 ok, 5 cloud-only, 0 pending" in (
         capsys.readouterr().out)
     assert cli.main(argv) == 0
-    assert "summary: 0 created, 0 updated, 5 ok, 5 cloud-only, 0 pending" in (
+    assert "summary: 0 created, 0 updated, 6 ok, 5 cloud-only, 0 pending" in (
         capsys.readouterr().out)
 
     # Without a push endpoint the emulator has nothing to deliver with: pending, exit 3.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from tests_support import ENV
@@ -107,3 +108,22 @@ def test_finished_and_recent_jobs_are_not_read_twice():
     put_job(rt, age=400, quiet=400, state=jobs.DONE)
     put_job(rt, age=10, quiet=10)
     assert reaper.reap(rt) == {"requeued": 0, "failed": 0, "left": 0, "publish_failed": 0}
+
+
+def test_the_reap_command_runs_one_pass_and_names_a_broken_setting(monkeypatch, capsys):
+    from deckpipe import cli, runtime
+
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    runtime.load.cache_clear()
+    try:
+        assert cli.main(["reap"]) == 0
+        last_line = capsys.readouterr().out.splitlines()[-1]  # after the start-up log line
+        assert json.loads(last_line) == {
+            "requeued": 0, "failed": 0, "left": 0, "publish_failed": 0}
+        runtime.load.cache_clear()
+        monkeypatch.setenv("DECKPIPE_MAX_REQUEUES", "many")
+        assert cli.main(["reap"]) == 2
+        assert "DECKPIPE_MAX_REQUEUES='many'" in capsys.readouterr().err
+    finally:
+        runtime.load.cache_clear()

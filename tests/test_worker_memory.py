@@ -175,6 +175,22 @@ def test_dead_letter_fails_an_unfinished_job_but_not_a_done_one(make_deck):
     assert rt.jobs.get(done_id).state == jobs.DONE
 
 
+def test_dead_letter_waits_for_a_live_holder_and_fails_a_dead_one(make_deck):
+    rt = make_rt()
+    job_id = queued_job(rt, make_deck)
+    job = rt.jobs.get(job_id)
+    rt.jobs.jobs[job_id] = job.replace(
+        state=jobs.PROCESSING, attempts=1,
+        lease=jobs.Lease("busy-worker", jobs.utcnow() + timedelta(seconds=30)))
+    with pytest.raises(convert.RetryLater):  # the holder may still finish it
+        deliver(rt, job_id, ScriptedRenderer(), dead_letter=True)
+    assert rt.jobs.get(job_id).state == jobs.PROCESSING
+    rt.jobs.jobs[job_id] = rt.jobs.get(job_id).replace(  # ... but it died
+        lease=jobs.Lease("busy-worker", jobs.utcnow() - timedelta(seconds=1)))
+    assert deliver(rt, job_id, ScriptedRenderer(), dead_letter=True) == "dead_letter"
+    assert rt.jobs.get(job_id).error.code == "delivery_failed"
+
+
 def test_missing_input_fails_the_job(make_deck):
     rt = make_rt()
     job_id = queued_job(rt, make_deck)

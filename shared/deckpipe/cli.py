@@ -273,6 +273,40 @@ def _dev(args: argparse.Namespace) -> int:
     return dev.run(args)
 
 
+def _reap(args: argparse.Namespace) -> int:
+    """One reaper pass, or one every ``--every`` seconds until SIGTERM/Ctrl-C: what Cloud
+    Scheduler does for the deployed reaper, for the local stacks."""
+    import json
+    import signal
+    import threading
+
+    from . import reaper, runtime
+    from .errors import ConfigError, TransientError
+
+    try:
+        rt = runtime.load("jobs", "queue")
+    except ConfigError as exc:
+        print(f"deckpipe reap: {exc.message}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    if args.every:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while True:
+        try:
+            print(json.dumps(reaper.reap(rt)), flush=True)
+        except TransientError as exc:  # the next pass tries again
+            print(f"deckpipe reap: {exc.message}", file=sys.stderr, flush=True)
+            if not args.every:
+                return 1
+        if not args.every:
+            return 0
+        try:
+            if stop.wait(args.every):
+                return 0
+        except KeyboardInterrupt:
+            return 0
+
+
 def _page_export(args: argparse.Namespace) -> int:
     from . import webpage
 
@@ -339,6 +373,13 @@ def build_parser(with_dev: bool = True) -> argparse.ArgumentParser:
     export.add_argument("--max-upload-bytes", type=int, default=100 * 1024 * 1024,
                         help="largest file the page accepts (default: 100 MiB)")
     export.set_defaults(run=_page_export)
+
+    reap = commands.add_parser(
+        "reap", help="requeue or fail jobs whose message or worker is gone (the scheduled "
+        "reaper), with the backend the environment configures")
+    reap.add_argument("--every", type=float, metavar="SECONDS",
+                      help="repeat every SECONDS until stopped (default: one pass)")
+    reap.set_defaults(run=_reap)
 
     from .provision import command as provision_command  # argparse only; Google loads in run
 

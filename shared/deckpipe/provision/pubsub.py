@@ -35,7 +35,7 @@ SUBSCRIBER_ROLE = "roles/pubsub.subscriber"
 
 
 def topic_steps(settings: Settings, pubsub: PubSubApi) -> Iterator[Step]:
-    for topic in (settings.topic, settings.dead_letter_topic):
+    for topic in (settings.topic, settings.dead_letter_topic, settings.reaper_topic):
         if pubsub.topic_exists(topic):
             yield Step(f"topic {topic}", "exists", "exists", Action.OK)
         else:
