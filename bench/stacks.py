@@ -1,0 +1,264 @@
+"""Stack adapters: what the load and chaos campaigns need to know about a running deckpipe.
+
+A campaign talks to a stack over HTTP like any client (upload, status, result URLs) and
+needs four more things only the stack knows: its processes (for peak memory and for faults),
+the PDFs it stored (to count duplicates), what it restarted, and how to start and stop. Each
+stack answers them in one small class; a new stack (AWS on moto, say) is one more class here.
+
+- `EmulatorStack`: the Google emulator stack (`deckpipe_emulators.LocalStack`) on free
+  ports, supervised (a killed child is restarted, an emulator comes back empty and says so).
+- `ServeStack`: `deckpipe serve` (the local backend: one origin, SQLite, files) with its own
+  worker processes.
+
+Everything binds 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Proc:
+    """One live process of a stack: the service it belongs to and its role there."""
+
+    pid: int
+    service: str  # "convert", "firestore", ...
+    role: str  # "main" (the process we started), "worker" (its child), "child" (deeper)
+
+
+@dataclass(frozen=True)
+class Restart:
+    """A service the stack restarted; `state_lost` when it came back empty (an emulator)."""
+
+    at: float  # time.time()
+    service: str
+    state_lost: bool
+    message: str
+
+
+class Stack(Protocol):
+    """What a campaign needs from a stack."""
+
+    name: str
+    upload_url: str
+    status_url: str
+    result_url: str
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def processes(self) -> list[Proc]: ...
+    def result_objects(self) -> Counter[str]:
+        """Stored result PDFs: object name -> number of versions (generations) of it."""
+        ...
+    def restarts(self) -> list[Restart]: ...
+    def stateful_services(self) -> tuple[str, ...]:
+        """Services whose death loses stored state (the emulators); empty if none."""
+        ...
+
+
+# -- processes from /proc ------------------------------------------------------------------
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def process_tree(leaders: dict[str, int]) -> list[Proc]:
+    """Every live process descending from each service's leader pid, with its role."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields and fields[0] != "Z":
+                parents[int(entry.name)] = int(fields[1])
+    found = []
+    for service, leader in leaders.items():
+        if leader not in parents:
+            continue
+        depth = {leader: 0}
+        changed = True
+        while changed:
+            changed = False
+            for pid, parent in parents.items():
+                if pid not in depth and parent in depth:
+                    depth[pid] = depth[parent] + 1
+                    changed = True
+        for pid, level in depth.items():
+            role = ("main", "worker")[level] if level < 2 else "child"
+            found.append(Proc(pid, service, role))
+    return found
+
+
+def peak_rss_bytes(pid: int) -> int | None:
+    """The process's peak resident set so far (VmHWM), or None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+# -- the Google emulator stack ----------------------------------------------------------------
+
+
+@dataclass
+class EmulatorStack:
+    """`deckpipe_emulators.LocalStack` on free ports, with a supervisor thread.
+
+    `env` tunes the functions (shorter leases, say) so faults resolve within a campaign.
+    """
+
+    env: dict[str, str] = field(default_factory=dict)
+    reaper_interval: float = 5.0
+    name: str = "google-emulators"
+
+    def __post_init__(self) -> None:
+        from deckpipe_emulators.processes import free_ports
+        from deckpipe_emulators.stack import DEFAULT_PORTS, LocalStack, StackConfig
+        from deckpipe_emulators.supervisor import Supervisor
+
+        ports = dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True))
+        self.log_dir = Path(tempfile.mkdtemp(prefix="deckpipe-campaign-"))
+        config = StackConfig(
+            ports=ports, env=dict(self.env), log_dir=self.log_dir,
+            reaper_interval=self.reaper_interval,
+        )
+        self.local = LocalStack(config)
+        self.supervisor = Supervisor(self.local, report=self._report, first_delay=0.5)
+        urls = self.local.urls
+        self.upload_url, self.status_url, self.result_url = (
+            urls["upload"], urls["status"], urls["result"]
+        )
+
+    def _report(self, line: str) -> None:
+        print(f"[stack] {line}", file=sys.stderr, flush=True)
+
+    def start(self) -> None:
+        self.local.start()
+        self.supervisor.start()
+
+    def stop(self) -> None:
+        self.supervisor.stop()
+        self.local.stop()
+
+    def processes(self) -> list[Proc]:
+        return process_tree(self.local.process_groups())
+
+    def result_objects(self) -> Counter[str]:
+        from deckpipe_emulators import wiring
+
+        config = self.local.config
+        client = wiring.storage_client(self.local.urls["storage"], config.project)
+        blobs = client.list_blobs(config.bucket, prefix="results/", versions=True)
+        return Counter(blob.name for blob in blobs)
+
+    def restarts(self) -> list[Restart]:
+        return [
+            Restart(event.at, event.service, event.kind == "state_lost", event.message)
+            for event in self.supervisor.events
+            if event.kind in ("restarted", "state_lost")
+        ]
+
+    def stateful_services(self) -> tuple[str, ...]:
+        from deckpipe_emulators.stack import EMULATORS
+
+        return EMULATORS
+
+
+# -- deckpipe serve (the local backend) ---------------------------------------------------------
+
+
+@dataclass
+class ServeStack:
+    """`deckpipe serve` on a free port with a fresh data directory; one origin, routes
+    BASE/upload, BASE/status/<id>, BASE/result/<id>. It restarts its own workers."""
+
+    workers: int = 2
+    env: dict[str, str] = field(default_factory=dict)
+    name: str = "deckpipe-serve"
+
+    def __post_init__(self) -> None:
+        from deckpipe_emulators.processes import free_ports
+
+        [self.port] = free_ports(1)
+        self.data_dir = Path(tempfile.mkdtemp(prefix="deckpipe-serve-"))
+        base = f"http://127.0.0.1:{self.port}"
+        self.base_url = base
+        self.upload_url, self.status_url, self.result_url = (
+            f"{base}/upload", f"{base}/status", f"{base}/result"
+        )
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = [
+            sys.executable, "-m", "deckpipe.cli", "serve", "--host", "127.0.0.1",
+            "--port", str(self.port), "--workers", str(self.workers),
+            "--data-dir", str(self.data_dir),
+        ]  # fmt: skip
+        log = open(self.data_dir / "serve.log", "wb")  # noqa: SIM115 - the child keeps it
+        self._popen = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True,
+            env={**os.environ, **self.env},
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
+                    return
+            if self._popen.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"deckpipe serve did not start; see {self.data_dir / 'serve.log'}")
+
+    def stop(self) -> None:
+        if self._popen is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._popen.pid, signal.SIGTERM)
+        try:
+            self._popen.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._popen.pid, signal.SIGKILL)
+            self._popen.wait()
+
+    def processes(self) -> list[Proc]:
+        if self._popen is None:
+            return []
+        return process_tree({"serve": self._popen.pid})
+
+    def result_objects(self) -> Counter[str]:
+        """PDFs under the data directory (the files backend writes each once, atomically)."""
+        return Counter(
+            "results/" + path.name for path in self.data_dir.rglob("results/*.pdf")
+        )
+
+    def restarts(self) -> list[Restart]:
+        return []  # serve restarts its workers itself and keeps no state in them
+
+    def stateful_services(self) -> tuple[str, ...]:
+        return ()
+
+
+STACKS = {"emulators": EmulatorStack, "serve": ServeStack}
