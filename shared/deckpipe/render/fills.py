@@ -1,10 +1,10 @@
 """Fills of shapes and backgrounds: solid, gradient, pattern and picture.
 
 ``fill_of`` reads one fill element into a ``Fill``. Gradients keep their
-stops and direction for the painter; patterns become the blend of their
-foreground and background colours weighted by how much of the pattern is
-ink (a hatched area seen from a distance). ``phClr`` in theme styles takes
-the colour of the referring ``fillRef``/``bgRef``.
+stops and direction for the painter; patterns keep their preset and two
+colours (drawn as tiles, see ``patterns``), and their representative colour
+is the blend weighted by how much of the tile is ink. ``phClr`` in theme
+styles takes the colour of the referring ``fillRef``/``bgRef``.
 """
 
 from __future__ import annotations
@@ -13,22 +13,9 @@ from lxml import etree
 
 from .colors import Palette, fill_color, first_color, resolve_color
 from .model import RGB, Fill, Gradient
+from .patterns import TILES, ink_share
 from .xml import A, flag, fraction, local, num
 
-# Share of each preset pattern drawn in the foreground colour.
-_PATTERN_INK = {
-    "pct5": 0.05, "pct10": 0.1, "pct20": 0.2, "pct25": 0.25, "pct30": 0.3, "pct40": 0.4,
-    "pct50": 0.5, "pct60": 0.6, "pct70": 0.7, "pct75": 0.75, "pct80": 0.8, "pct90": 0.9,
-    "horz": 0.25, "vert": 0.25, "ltHorz": 0.25, "ltVert": 0.25, "dkHorz": 0.5,
-    "dkVert": 0.5, "narHorz": 0.5, "narVert": 0.5, "dashHorz": 0.2, "dashVert": 0.2,
-    "cross": 0.45, "dnDiag": 0.25, "upDiag": 0.25, "ltDnDiag": 0.25, "ltUpDiag": 0.25,
-    "dkDnDiag": 0.5, "dkUpDiag": 0.5, "wdDnDiag": 0.4, "wdUpDiag": 0.4, "dashDnDiag": 0.2,
-    "dashUpDiag": 0.2, "diagCross": 0.45, "smCheck": 0.5, "lgCheck": 0.5, "smGrid": 0.4,
-    "lgGrid": 0.2, "dotGrid": 0.15, "smConfetti": 0.2, "lgConfetti": 0.3,
-    "horzBrick": 0.25, "diagBrick": 0.25, "solidDmnd": 0.5, "openDmnd": 0.25,
-    "dotDmnd": 0.15, "plaid": 0.5, "sphere": 0.5, "weave": 0.4, "divot": 0.2,
-    "shingle": 0.25, "wave": 0.25, "trellis": 0.6, "zigZag": 0.3,
-}  # fmt: skip
 _WHITE: RGB = (1.0, 1.0, 1.0)
 _BLACK: RGB = (0.0, 0.0, 0.0)
 
@@ -95,9 +82,12 @@ def _pattern(
 ) -> Fill | None:
     fg = _color_in(el.find(A + "fgClr"), palette, placeholder) or (_BLACK, 1.0)
     bg = _color_in(el.find(A + "bgClr"), palette, placeholder) or (_WHITE, 1.0)
-    ink = _PATTERN_INK.get(el.get("prst", "pct5"), 0.5)
+    prst = el.get("prst", "pct5")
+    ink = ink_share(prst)
     color: RGB = tuple(f * ink + b * (1 - ink) for f, b in zip(fg[0], bg[0], strict=True))  # type: ignore[assignment]
-    return Fill(color, fg[1] * ink + bg[1] * (1 - ink))
+    alpha = fg[1] * ink + bg[1] * (1 - ink)
+    known = prst if prst in TILES else ""
+    return Fill(color, alpha, pattern=known, pattern_colors=(fg[0], bg[0]))
 
 
 def picture_fill(blip_fill: etree._Element, data: bytes) -> Fill:

@@ -72,7 +72,9 @@ class Fill:
     ``image_rect`` is the stretch rectangle (left, top, right, bottom insets,
     box fractions; negative values reach outside); ``image_crop`` the source
     crop. ``image_tile`` repeats the picture at ``tile_scale`` (sx, sy) of
-    its natural size ``image_size`` (points).
+    its natural size ``image_size`` (points). ``pattern`` names a preset
+    pattern (``a:pattFill``) drawn in ``pattern_colors`` (foreground,
+    background); ``color`` is then their blend.
     """
 
     color: RGB
@@ -84,6 +86,8 @@ class Fill:
     image_tile: bool = False
     tile_scale: tuple[float, float] = (1.0, 1.0)
     image_size: tuple[float, float] = (0.0, 0.0)
+    pattern: str = ""
+    pattern_colors: tuple[RGB, RGB] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Drawing shapes on a reportlab canvas: paths, gradients, picture fills,
-dashed outlines, arrowheads and shadows.
+dashed outlines, preset patterns, arrowheads and shadows.
 
 Everything happens in the shape's local frame set up by the painter: the
 origin at the box centre, y pointing up. Paths arrive as box fractions
@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from reportlab.lib.colors import Color
 from reportlab.pdfgen.canvas import Canvas
 
+from . import patterns
 from .model import RGB, Arrow, Fill, Gradient, PathOp, Shadow, ShapeItem, Stroke, SubPath
 
 _RECT_OPS: tuple[PathOp, ...] = (
@@ -132,7 +133,7 @@ class ShapeDrawer:
 
     def _fill(self, path, fill: Fill, shade: str, w: float, h: float) -> None:  # noqa: ANN001
         c = self.c
-        if shade in _SHADE or (fill.gradient is None and fill.image is None):
+        if shade in _SHADE or (fill.gradient is None and fill.image is None and not fill.pattern):
             c.saveState()
             c.setFillColorRGB(*_shaded(fill.color, _SHADE.get(shade, 0.0)))
             if fill.alpha < 1:
@@ -146,7 +147,23 @@ class ShapeDrawer:
             self.gradient(fill.gradient, w, h)
         elif fill.image is not None:
             self._picture(fill, w, h)
+        elif fill.pattern:
+            self._pattern(fill, w, h)
         c.restoreState()
+
+    def _pattern(self, fill: Fill, w: float, h: float) -> None:
+        """A preset pattern at its true scale: one 1-bit image of 8 × 8 pixel tiles
+        (0.75 pt pixels) from the box's top-left corner, drawn without smoothing."""
+        c = self.c
+        fg, bg = fill.pattern_colors or ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+        cols, rows = patterns.pixels_for(w, h)
+        form = self.image_form(patterns.tile_png(fill.pattern, fg, bg, cols, rows))
+        if fill.alpha < 1:
+            c.setFillAlpha(fill.alpha)
+        pw, ph = max(cols * patterns.PIXEL, w), max(rows * patterns.PIXEL, h)
+        c.translate(-w / 2, h / 2 - ph)
+        c.scale(pw, ph)
+        c.doForm(form)
 
     def gradient(self, g: Gradient, w: float, h: float) -> None:
         """Paint ``g`` over the box (already clipped) centred at the origin."""
