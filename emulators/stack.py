@@ -338,9 +338,9 @@ class LocalStack:
         return self._spawn(name, argv, env=self.function_env(), cwd=REPO_ROOT, append=append)
 
     def _spawn_reaper(self, append: bool = False) -> ManagedProcess:
-        """The reaper on a timer, with the functions' settings (see `reaper_timer`)."""
+        """`deckpipe reap --every N` with the functions' settings: Cloud Scheduler's stand-in."""
         argv = [
-            sys.executable, "-m", "deckpipe_emulators.reaper_timer",
+            sys.executable, "-m", "deckpipe.cli", "reap",
             "--every", str(self.config.reaper_interval or 10.0),
         ]  # fmt: skip
         return self._spawn("reaper", argv, env=self.function_env(), cwd=REPO_ROOT, append=append)
