@@ -342,7 +342,10 @@ def worker(args: argparse.Namespace) -> int:
         print(f"deckpipe worker: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
     convert.warm_up()
-    pulled = pullworker.PullWorker(rt, rt.queue)
+    # A message held by a worker that died reappears when that worker's lease lapses,
+    # which is when another worker may take the job over.
+    policy = pullworker.PullPolicy(visibility_timeout=settings.lease_seconds)
+    pulled = pullworker.PullWorker(rt, rt.queue, policy=policy)
     pullworker.stop_on_signals(pulled)
     try:
         pulled.run()

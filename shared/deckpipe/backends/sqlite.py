@@ -94,7 +94,7 @@ class Database:
             conn = self.connection()
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise database_error(exc, doing) from exc
+            raise self._failed(exc, doing) from exc
         try:
             yield conn
             conn.execute("COMMIT")
@@ -102,14 +102,22 @@ class Database:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise database_error(exc, doing) from exc
+                raise self._failed(exc, doing) from exc
             raise
 
     def read(self, sql: str, params: tuple = (), doing: str = "reading") -> list[tuple]:
         try:
             return self.connection().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise database_error(exc, doing) from exc
+            raise self._failed(exc, doing) from exc
+
+    def _failed(self, exc: sqlite3.Error, doing: str) -> TransientError:
+        """Drop a connection that hit a read-only or I/O fault, so the next call opens a
+        fresh one: once the operator mends the directory, the service recovers by itself."""
+        if not isinstance(exc, sqlite3.OperationalError) or "locked" not in str(exc):
+            with contextlib.suppress(sqlite3.Error):
+                self.close()
+        return database_error(exc, doing)
 
     def close(self) -> None:
         """Close this thread's connection (others close when their thread ends)."""
