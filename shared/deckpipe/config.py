@@ -41,6 +41,7 @@ class Settings:
     retention_days: int = 7
     backend: str = "google"
     data_dir: str = ".deckpipe/data"  # the local backend's database and files
+    public_url: str | None = None  # deckpipe serve's origin as clients see it (behind a proxy)
     max_upload_bytes: int = 100 * MIB
     lease_seconds: float = 120.0
     max_attempts: int = 5
@@ -158,6 +159,7 @@ _ENV.update(
     ),
     backend=("DECKPIPE_BACKEND", _choice("google", "memory", "local"), False),
     data_dir=("DECKPIPE_DATA_DIR", _text(None, "a directory path"), False),
+    public_url=("DECKPIPE_PUBLIC_URL", _url, False),
     max_upload_bytes=(
         "DECKPIPE_MAX_UPLOAD_BYTES", _number(int, 1, "a positive number of bytes"), False
     ),

@@ -282,7 +282,7 @@ def serve(args: argparse.Namespace) -> int:
         settings = local_settings(data_dir=args.data_dir)
         logs.configure(settings.log_level)
         base = f"http://{_url_host(args.host)}:{args.port}"
-        settings = on_origin(settings, os.environ.get("DECKPIPE_PUBLIC_URL") or base)
+        settings = on_origin(settings, settings.public_url or base)
         rt = prepare(settings)
         env = {**os.environ, "DECKPIPE_BACKEND": "local", "DECKPIPE_DATA_DIR": settings.data_dir}
         supervisor = Supervisor(rt, args.workers, env)
