@@ -208,7 +208,7 @@ def load_settings(
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {"backend": default_backend}
     problems: list[str] = []
-    backend = (env.get("DECKPIPE_BACKEND") or default_backend).strip().lower()
+    backend = chosen_backend(env, default_backend)
     for field in fields(Settings):
         var, parse, required = _ENV[field.name]
         raw = env.get(var)
@@ -230,6 +230,12 @@ def load_settings(
     if "log_level" in values:
         values["log_level"] = values["log_level"].upper()
     return Settings(**values)
+
+
+def chosen_backend(environ: Mapping[str, str] | None = None, default: str = "google") -> str:
+    """The backend ``DECKPIPE_BACKEND`` names (lower case), or ``default``; not validated."""
+    env = os.environ if environ is None else environ
+    return (env.get("DECKPIPE_BACKEND") or default).strip().lower()
 
 
 def _describe(name: str) -> str:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import jobs, logs, web, webpage
-from .config import Settings, load_settings
+from .config import Settings, chosen_backend, load_settings
 from .errors import ConfigError, TransientError
 from .runtime import Runtime, build
 
@@ -119,13 +119,14 @@ def create_app(rt: Runtime, supervisor: Supervisor | None = None) -> Any:
 
 def local_settings(environ=None, *, data_dir: str | None = None) -> Settings:
     """The settings of the local service (``DECKPIPE_BACKEND`` defaults to local)."""
-    settings = load_settings(environ, default_backend="local")
-    if settings.backend != "local":
+    backend = chosen_backend(environ, "local")
+    if backend != "local":
         raise ConfigError(
-            f"DECKPIPE_BACKEND={settings.backend} is not valid here: deckpipe serve and "
+            f"DECKPIPE_BACKEND={backend} is not valid here: deckpipe serve and "
             "deckpipe worker run the local backend (the google backend runs as Cloud "
             "Functions; `deckpipe dev` runs them on the emulators)"
         )
+    settings = load_settings(environ, default_backend="local")
     data = Path(data_dir or settings.data_dir).expanduser().resolve()
     return dataclasses.replace(settings, data_dir=str(data))
 

@@ -102,7 +102,7 @@ def _write(conn, job: Job) -> None:
     conn.execute(
         "INSERT INTO jobs (job_id, state, created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (job_id) DO UPDATE SET state = excluded.state, "
-        "updated_at = excluded.updated_at, doc = excluded.doc",
+        "created_at = excluded.created_at, updated_at = excluded.updated_at, doc = excluded.doc",
         (job.job_id, job.state, job.created_at.timestamp(), job.updated_at.timestamp(),
          encode(job)),
     )
