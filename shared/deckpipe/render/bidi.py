@@ -1,11 +1,11 @@
-"""Right-to-left text: the visual order of a line (a compact Unicode bidi algorithm).
+"""Right-to-left text: bidi levels from ``python-bidi`` and the visual order of a line.
 
-This covers what slides need: Arabic and Hebrew words mixed with Latin words
-and numbers, in left-to-right or right-to-left paragraphs. Characters get a
-level from their bidi class (strong letters, numbers, neutrals resolved by
-their neighbours, as rules W1-W7/N1-N2 of UAX #9 do in the common case), then
-runs are reversed from the highest level down (rule L2) and brackets in
-right-to-left runs are mirrored (L4). Explicit embedding controls are ignored.
+``python-bidi`` (the Unicode Bidirectional Algorithm, UAX #9) resolves each
+character's embedding level; ``reorder`` then applies rule L2 to whole runs
+of a line, so the painter can shape each right-to-left run in logical order
+(HarfBuzz joins Arabic letters and emits the glyphs in visual order, with
+brackets mirrored). ``visual_order`` does the same per character, for callers
+that draw no shaped text.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TypeVar
 
-T = TypeVar("T")
+from bidi import algorithm as uba
 
-_MIRROR = dict(zip("()[]{}<>«»", ")(][}{><»«", strict=True))
+T = TypeVar("T")
 
 
 def has_rtl(text: str) -> bool:
@@ -24,68 +24,59 @@ def has_rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
 
 
-def _levels(text: str, rtl: bool) -> list[int]:
-    base = 1 if rtl else 0
-    kinds = []
-    for ch in text:
-        b = unicodedata.bidirectional(ch)
-        kinds.append("R" if b in ("R", "AL") else "L" if b == "L" else
-                     "N" if b in ("EN", "AN") else "_")  # fmt: skip
-    # Numbers take the direction of the strong letter before them (W2/W7):
-    # after a right-to-left letter they are a left-to-right island at level 2.
-    strong = "R" if rtl else "L"
-    for i, k in enumerate(kinds):
-        if k in "RL":
-            strong = k
-        elif k == "N":
-            kinds[i] = "N" if strong == "R" else "L"
-    # Neutrals between two of the same direction take it; others the paragraph's (N1/N2).
-    resolved = ["R" if k in ("R", "N") else k for k in kinds]
-    i = 0
-    while i < len(resolved):
-        if resolved[i] != "_":
-            i += 1
-            continue
-        j = i
-        while j < len(resolved) and resolved[j] == "_":
-            j += 1
-        before = resolved[i - 1] if i else ("R" if rtl else "L")
-        after = resolved[j] if j < len(resolved) else ("R" if rtl else "L")
-        fill = before if before == after else ("R" if rtl else "L")
-        resolved[i:j] = [fill] * (j - i)
-        i = j
-    levels = []
-    for k, r in zip(kinds, resolved, strict=True):
-        if k == "N":
-            levels.append(base + 2 if base % 2 == 0 else base + 1)
-        elif r == "R":
-            levels.append(base + 1 if base % 2 == 0 else base)
-        else:
-            levels.append(base if base % 2 == 0 else base + 1)
-    return levels
+def levels(text: str, rtl: bool) -> list[int]:
+    """The resolved embedding level of each character of one line (even =
+    left-to-right), in a paragraph whose base direction is ``rtl``."""
+    storage = uba.get_empty_storage()
+    storage["base_level"] = 1 if rtl else 0
+    storage["base_dir"] = "R" if rtl else "L"
+    uba.get_embedding_levels(text, storage)
+    uba.explicit_embed_and_overrides(storage)
+    uba.resolve_weak_types(storage)
+    uba.resolve_neutral_types(storage, False)
+    uba.resolve_implicit_levels(storage, False)
+    found = [ch["level"] for ch in storage["chars"]]
+    # Rule L1: trailing whitespace takes the paragraph level.
+    i = len(text)
+    while i > 0 and text[i - 1].isspace():
+        i -= 1
+        found[i] = storage["base_level"]
+    return found
 
 
-def visual_order(chars: Sequence[tuple[str, T]], rtl: bool) -> list[tuple[str, T]]:
-    """Characters of one line (each with a tag, e.g. its fragment) in display
-    order, left to right; brackets inside right-to-left runs are mirrored."""
-    text = "".join(ch for ch, _ in chars)
-    if not rtl and not has_rtl(text):
-        return list(chars)
-    levels = _levels(text, rtl)
-    items = [(_MIRROR.get(ch, ch) if lvl % 2 else ch, tag)
-             for (ch, tag), lvl in zip(chars, levels, strict=True)]  # fmt: skip
-    order = list(range(len(items)))
-    top = max(levels, default=0)
-    lowest_odd = min((lv for lv in levels if lv % 2), default=top + 1)
+def reorder(units: Sequence[tuple[int, T]]) -> list[tuple[int, T]]:
+    """Units (each with its level) in display order, left to right (rule L2:
+    from the highest level down to the lowest odd one, reverse every maximal
+    sequence at that level or above)."""
+    order = list(units)
+    if not order:
+        return order
+    top = max(level for level, _ in order)
+    lowest_odd = min((lv for lv, _ in order if lv % 2), default=top + 1)
     for level in range(top, lowest_odd - 1, -1):
         i = 0
         while i < len(order):
-            if levels[order[i]] >= level:
+            if order[i][0] >= level:
                 j = i
-                while j < len(order) and levels[order[j]] >= level:
+                while j < len(order) and order[j][0] >= level:
                     j += 1
                 order[i:j] = order[i:j][::-1]
                 i = j
             else:
                 i += 1
-    return [items[k] for k in order]
+    return order
+
+
+_MIRROR = dict(zip("()[]{}<>«»", ")(][}{><»«", strict=True))
+
+
+def visual_order(chars: Sequence[tuple[str, T]], rtl: bool) -> list[tuple[str, T]]:
+    """Characters of one line (each with a tag) in display order, left to
+    right; brackets inside right-to-left runs are mirrored."""
+    text = "".join(ch for ch, _ in chars)
+    if not rtl and not has_rtl(text):
+        return list(chars)
+    found = levels(text, rtl)
+    items = [(lv, (_MIRROR.get(ch, ch) if lv % 2 else ch, tag))
+             for (ch, tag), lv in zip(chars, found, strict=True)]  # fmt: skip
+    return [item for _, item in reorder(items)]

@@ -295,7 +295,8 @@ def split_by_font(
     text: str, typeface: str, bold: bool, italic: bool, ea: str = "", cs: str = ""
 ) -> tuple[list[tuple[str, Face]], set[str]]:
     """``text`` cut into pieces drawn with one face each, and the characters no
-    shipped font has (drawn as the fallback font's empty box, never '?').
+    shipped font has (left out, as the reference leaves them: never a .notdef
+    box or '?').
 
     East Asian characters use the ``ea`` typeface and complex-script ones the
     ``cs`` typeface when given (as PowerPoint and LibreOffice pick a run's font
@@ -350,6 +351,9 @@ def _split(
                     chosen = cjk
                 elif ch.isprintable() and not ch.isspace():
                     missing.add(ch)
+                    continue  # no font has it: leave it out rather than draw a box
+                else:
+                    continue  # an unprintable control character
         if pieces and pieces[-1][1] is chosen:
             pieces[-1] = (pieces[-1][0] + ch, chosen)
         else:

@@ -2,9 +2,12 @@
 
 Text layout lives in the painter's room because it needs font metrics. Each
 run is cut into fragments drawn with one embedded font each (``fonts``
-chooses per character); single lines are 1.2 x the size tall whatever the font
-(see ``_measure``), as in PowerPoint and LibreOffice; right-to-
-left lines are put in visual order (``bidi``) just before drawing.
+chooses per character); every fragment is shaped with HarfBuzz (``shaping``:
+kerning, ligatures, Arabic joining), and lines break on the shaped widths.
+Single lines are 1.2 x the size tall whatever the font (see ``_measure``), as
+in PowerPoint and LibreOffice; right-to-left lines are cut into directional
+runs and put in visual order (``bidi``) just before drawing, each run shaped
+in its own direction.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from reportlab.pdfgen.canvas import Canvas
 
-from . import bidi, fonts
+from . import bidi, fonts, shaping
 from .model import Paragraph, RenderWarning, TextItem, TextRun
 
 SCRIPT_SCALE = 2 / 3  # size of superscript/subscript text relative to the run
@@ -29,6 +32,7 @@ class _Frag:
     face: fonts.Face
     width: float
     scale: float = 1.0  # horizontal scale (condensed typefaces)
+    rtl: bool | None = None  # drawing direction of a bidi run (None: as the script says)
 
     @property
     def size(self) -> float:
@@ -66,7 +70,7 @@ class TextPainter:
             chars = "".join(sorted(self._missing))[:40]
             out.append(RenderWarning(
                 "glyphs_missing",
-                f"No embedded font has these characters; they are drawn as empty boxes: {chars}",
+                f"No embedded font has these characters; they are left out: {chars}",
             ))  # fmt: skip
         self._warnings, self._missing = [], set()
         self.glyphs_missing = False
@@ -80,6 +84,8 @@ class TextPainter:
         if item.shrink:
             item = self._shrink(item, avail, h - top - bottom)
         laid, total = self._layout_all(item, avail)
+        if not item.wrap:
+            left, right = _unwrapped_block(item, laid, left, right, avail)
         if item.anchor == "ctr":
             cursor = top + (h - top - bottom - total) / 2
         elif item.anchor == "b":
@@ -176,15 +182,18 @@ class TextPainter:
                 and merged[-1].face is frag.face
                 and not frag.is_tab
                 and not merged[-1].is_tab
+                and merged[-1].rtl == frag.rtl
             ):
                 last = merged[-1]
-                merged[-1] = _Frag(frag.run, last.text + frag.text, frag.face,
-                                   last.width + frag.width, frag.scale)  # fmt: skip
+                # right-to-left runs arrive in visual order; their text stays logical
+                text = frag.text + last.text if frag.rtl else last.text + frag.text
+                merged[-1] = _Frag(frag.run, text, frag.face,
+                                   last.width + frag.width, frag.scale, frag.rtl)  # fmt: skip
             else:
                 merged.append(frag)
         for i, frag in enumerate(merged):
             last = i == len(merged) - 1
-            text = frag.text.rstrip() if last else frag.text
+            text = frag.text.rstrip() if last and not frag.rtl else frag.text
             if text.strip() and not frag.is_tab:
                 self._draw_frag(frag, text.replace("\t", " "), x, y, line)
             x += frag.width
@@ -197,6 +206,7 @@ class TextPainter:
             c.rect(x, y - line.descent, width, line.ascent + line.descent, stroke=0, fill=1)
         rise = run.baseline * run.size
         c.setFillColorRGB(*run.color)
+        text = shaping.shape(text, frag.face.name, frag.rtl)[0]
         if run.spacing or frag.scale != 1.0:
             t = c.beginText(x, y + rise)
             t.setFont(frag.face.name, size)
@@ -317,6 +327,24 @@ class TextPainter:
             self._warnings.append(RenderWarning("font_substituted", note))
 
 
+def _unwrapped_block(
+    item: TextItem, laid: list[list[_Line]], left: float, right: float, avail: float
+) -> tuple[float, float]:
+    """Insets for text that does not wrap: LibreOffice sizes the text block to
+    its widest line and centres the block in the shape (growing both ways);
+    paragraphs align inside the block. Measured on the references: a left-
+    aligned ``wrap="none"`` line sits half the spare width in from the inset."""
+    widest = 0.0
+    for para, lines in zip(item.paragraphs, laid, strict=True):
+        for n, line in enumerate(lines):
+            start = para.margin_left + (para.indent if n == 0 and not para.bullet else 0.0)
+            widest = max(widest, start + line.width)
+    if widest <= 0.0:
+        return left, right
+    shift = (avail - widest) / 2
+    return left + shift, right + shift
+
+
 def _scaled(item: TextItem, k: float) -> TextItem:
     """``item`` with font sizes and spacing multiplied by ``k`` (indents stay,
     as in the references)."""
@@ -352,28 +380,39 @@ def _frag(run: TextRun, text: str, face: fonts.Face) -> _Frag:
 def _width(text: str, frag: _Frag) -> float:
     if text == "\t":
         return frag.width
-    w = fonts.text_width(text, frag.face.name, frag.size) * frag.scale
+    w = shaping.width(text, frag.face.name, frag.size) * frag.scale
     return w + frag.run.spacing * len(text)
 
 
 def _visual(frags: list[_Frag], rtl: bool) -> list[_Frag]:
-    """The line's fragments in display order (split where the direction changes)."""
+    """The line's fragments in display order: cut where the bidi level changes,
+    runs reordered (UAX #9 rule L2, levels from ``python-bidi``), and each
+    odd-level run marked right-to-left, so shaping joins its letters and puts
+    its glyphs (mirrored brackets included) in visual order."""
     text = "".join(f.text for f in frags)
     if not rtl and not bidi.has_rtl(text):
         return frags
-    chars = [(ch, f) for f in frags for ch in f.text]
-    out: list[_Frag] = []
-    for ch, f in bidi.visual_order(chars, rtl):
+    levels = bidi.levels(text, rtl)
+    units: list[tuple[int, _Frag]] = []
+    i = 0
+    for f in frags:
+        n = len(f.text)
         if f.is_tab:
-            out.append(f)
-        elif out and out[-1].run is f.run and out[-1].face is f.face and not out[-1].is_tab:
-            out[-1].text += ch
-        else:
-            out.append(_Frag(f.run, ch, f.face, 0.0, f.scale))
-    for f in out:
-        if not f.is_tab:
-            f.width = _width(f.text, f)
-    return out
+            units.append((levels[i] if n else 0, f))
+            i += n
+            continue
+        start = i
+        while start < i + n:
+            end = start
+            while end < i + n and levels[end] == levels[start]:
+                end += 1
+            piece = f.text[start - i : end - i]
+            unit = _Frag(f.run, piece, f.face, 0.0, f.scale, levels[start] % 2 == 1)
+            unit.width = _width(piece, unit)
+            units.append((levels[start], unit))
+            start = end
+        i += n
+    return [u for _, u in bidi.reorder(units)]
 
 
 def _measure(frags: list[_Frag], width: float, face: fonts.Face, size: float) -> _Line:
