@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 from flask import Request
-from tests_support import ENV
+from tests_support import ENV, ole2_container
 from werkzeug.test import EnvironBuilder
 
 from deckpipe import jobs, web
@@ -107,8 +107,7 @@ def test_encrypted_and_legacy_ole2_files(rt, corpus):
     encrypted = (corpus / "decks/openxml-sdk/encrypted_pptx.pptx").read_bytes()
     response = post_file(rt, encrypted)
     assert (response.status_code, body(response)["error"]["code"]) == (400, "encrypted")
-    legacy = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600 + "PowerPoint Document".encode(
-        "utf-16-le") + b"\0" * 600
+    legacy = ole2_container("PowerPoint Document", "Current User")
     response = post_file(rt, legacy, filename="old.ppt")
     assert (response.status_code, body(response)["error"]["code"]) == (400, "legacy_format")
     assert rt.blobs.objects == {}

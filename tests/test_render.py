@@ -448,13 +448,10 @@ def test_unreadable_corpus_decks_raise_deck_error(corpus, deck, code):
 
 
 def test_legacy_ppt_and_non_presentations_are_refused():
-    ole = (
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-        + b"\0" * 500
-        + "PowerPoint Document".encode("utf-16-le")
-    )
+    from tests_support import ole2_container
+
     with pytest.raises(DeckError) as info:
-        render(ole)
+        render(ole2_container("PowerPoint Document", "Current User"))
     assert info.value.code == "legacy_format"
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:

@@ -49,3 +49,29 @@ def visible_slide_count(deck: bytes) -> int:
             part = target if target.startswith("ppt/") else f"ppt/{target}"
             shown += etree.fromstring(zf.read(part)).get("show") != "0"
     return shown or len(ids)
+
+
+def ole2_container(*streams: str, text: str = "") -> bytes:
+    """A minimal OLE2 (Compound File) container whose directory names ``streams``:
+    the shape of a .doc (``WordDocument``), a .ppt (``PowerPoint Document``) or a
+    password-protected .pptx (``EncryptionInfo``, ``EncryptedPackage``). ``text``
+    goes into a data sector as UTF-16LE, as a document's words would."""
+    import struct
+
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 24, 0x3E, 3, 0xFFFE, 9, 6)  # v3, 512-byte sectors
+    struct.pack_into("<I", header, 48, 0)  # the directory starts at sector 0
+
+    def entry(name: str, kind: int) -> bytes:
+        raw = name.encode("utf-16-le") + b"\0\0"
+        record = bytearray(128)
+        record[: len(raw)] = raw
+        struct.pack_into("<HB", record, 64, len(raw), kind)
+        return bytes(record)
+
+    directory = entry("Root Entry", 5) + b"".join(entry(name, 2) for name in streams)
+    directory += b"\0" * (-len(directory) % 512)
+    data = text.encode("utf-16-le").ljust(512, b"\0")
+    data += b"\0" * (-len(data) % 512)
+    return bytes(header) + directory + data

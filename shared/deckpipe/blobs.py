@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO
 
 from .errors import DeckpipeError
@@ -30,6 +31,9 @@ class BlobInfo:
     size: int
     content_type: str
     etag: str
+    # When the object was created (timezone-aware UTC), where the backend knows it:
+    # the reaper's sweep removes decks older than an hour that have no job.
+    created_at: datetime | None = None
 
 
 class BlobUpload(ABC):
@@ -72,3 +76,12 @@ class BlobStore(ABC):
     @abstractmethod
     def delete(self, name: str) -> None:
         """Remove ``name``; a missing object is not an error."""
+
+    def list(self, prefix: str) -> Iterator[BlobInfo]:
+        """Every object whose name starts with ``prefix``, with its ``created_at``.
+
+        The reaper's sweep lists ``inputs/`` to find decks that no job refers to
+        (an upload that stored its deck and then lost the job store). Not abstract
+        so a backend written before it still loads; every backend should have it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot list objects yet")

@@ -36,6 +36,20 @@ class DeckError(DeckpipeError):
     code = "corrupt_deck"
 
 
+CORRUPT_DECK_MESSAGE = "The file is damaged or is not a valid PowerPoint package."
+
+
+def plain_message(code: str, message: str) -> str:
+    """The words a user sees for a job's error ``code`` and stored ``message``.
+
+    A corrupt deck's message may quote the parser's own exception ("AttributeError:
+    ... override_lst", "negative seek value"): worth having in the log, meaningless
+    to a user, so that code always reads the same. Other codes' messages are
+    written for users where they are raised, and pass through.
+    """
+    return CORRUPT_DECK_MESSAGE if code == "corrupt_deck" else message
+
+
 class TransientError(DeckpipeError):
     """A dependency (storage, job store, queue) failed; the work should be retried."""
 

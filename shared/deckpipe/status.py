@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .errors import plain_message
 from .jobs import DONE, Job
 from .runtime import Runtime
 from .upload import clean_filename
@@ -20,8 +21,9 @@ def describe(rt: Runtime, job: Job) -> dict[str, Any]:
         "created_at": _iso(job.created_at),
         "updated_at": _iso(job.updated_at),
         "attempts": job.attempts,
-        "error": None if job.error is None else {"code": job.error.code,
-                                                 "message": job.error.message},
+        "error": None if job.error is None else {
+            "code": job.error.code, "message": plain_message(job.error.code, job.error.message)
+        },
         "result_url": rt.settings.result_url_for(job.job_id) if done else None,
         "result": {
             "pages": job.pages,

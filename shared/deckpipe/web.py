@@ -19,7 +19,7 @@ from werkzeug.http import parse_options_header
 
 from . import convert as worker
 from . import jobs, logs, webpage
-from .errors import TransientError
+from .errors import TransientError, plain_message
 from .multipart import MalformedForm, MultipartFile
 from .runtime import Runtime
 from .status import describe
@@ -336,7 +336,8 @@ def _result(rt: Runtime, request: Request) -> Response:
         return _unknown_job()
     if job.state == jobs.FAILED:
         error = job.error or jobs.JobError("failed", "The conversion failed.")
-        return error_response(409, error.code, error.message, state=job.state, job_id=job_id)
+        return error_response(409, error.code, plain_message(error.code, error.message),
+                              state=job.state, job_id=job_id)
     if job.state != jobs.DONE:
         return error_response(
             409, "not_ready", f"The job is {job.state}; the PDF is not ready yet.",

@@ -2,22 +2,40 @@
 
 Every write carries ``if_generation_match=0``: it creates the object or fails,
 so no write silently replaces another (fake-gcs-server enforces this too).
+
+Every call carries an explicit retry deadline and per-request timeout. The
+client's defaults retry for two minutes, longer than a user waits for an
+answer: a function must say "unavailable, retry" (503) in bounded time instead.
+
+The client retries a create-only write whose answer was lost; the retry then
+finds the object it had in fact created and fails its precondition. Such a
+write is recognised as our own (same size and MD5 as what we sent) and succeeds,
+so an upload never leaves a stored deck behind a reported failure.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from google.api_core import exceptions as gexc
 from google.cloud import storage
+from google.cloud.storage.retry import DEFAULT_RETRY
 
 from ..blobs import BlobExists, BlobInfo, BlobNotFound, BlobStore, BlobUpload
 from ._google import transient_errors
 
 READ_CHUNK = 1 << 20
 PROBE_CHUNK = 256 * 1024
+RETRY_SECONDS = 15.0  # total time one call may spend retrying
+TIMEOUT = (5.0, 20.0)  # seconds to connect, and to wait for each read of an answer
+# Our writes are all create-only, so retrying them is always safe (and needed: the
+# library retries a conditional write only with this policy or its own default).
+RETRY = DEFAULT_RETRY.with_timeout(RETRY_SECONDS)
+BOUNDS = {"retry": RETRY, "timeout": TIMEOUT}
 
 
 class GcsBlobStore(BlobStore):
@@ -38,34 +56,43 @@ class GcsBlobStore(BlobStore):
 
     def put(self, name: str, data: bytes, *, content_type: str) -> BlobInfo:
         blob = self._bucket.blob(name)
-        with transient_errors("Cloud Storage"), _exists_as(name):
-            blob.upload_from_string(data, content_type=content_type, if_generation_match=0)
+        with transient_errors("Cloud Storage"):
+            try:
+                blob.upload_from_string(data, content_type=content_type, if_generation_match=0,
+                                        **BOUNDS)
+            except gexc.PreconditionFailed:
+                return _ours_or_exists(self._bucket, name, len(data), hashlib.md5(data))
         return _info(blob)
 
     def open(self, name: str) -> BinaryIO:
         blob = self._bucket.blob(name)
         with transient_errors("Cloud Storage"):
             try:
-                blob.reload()
+                blob.reload(**BOUNDS)
             except gexc.NotFound:
                 raise BlobNotFound(f"object {name} not found") from None
         # Pin the generation so a seekable read never mixes two versions.
         pinned = self._bucket.blob(name, generation=blob.generation)
-        return pinned.open("rb", chunk_size=PROBE_CHUNK)  # type: ignore[return-value]
+        return pinned.open("rb", chunk_size=PROBE_CHUNK, **BOUNDS)  # type: ignore[return-value]
 
     def download(self, name: str, fileobj: BinaryIO) -> int:
         blob = self._bucket.blob(name)
         with transient_errors("Cloud Storage"):
             try:
-                blob.download_to_file(fileobj)
+                blob.download_to_file(fileobj, **BOUNDS)
             except gexc.NotFound:
                 raise BlobNotFound(f"object {name} not found") from None
         return fileobj.tell()
 
     def stat(self, name: str) -> BlobInfo | None:
         with transient_errors("Cloud Storage"):
-            blob = self._bucket.get_blob(name)
+            blob = self._bucket.get_blob(name, **BOUNDS)
         return None if blob is None else _info(blob)
+
+    def list(self, prefix: str) -> Iterator[BlobInfo]:
+        with transient_errors("Cloud Storage"):
+            for blob in self._client.list_blobs(self._bucket, prefix=prefix, **BOUNDS):
+                yield _info(blob)
 
     def read_range(self, name: str, start: int, length: int) -> Iterator[bytes]:
         blob = self._bucket.blob(name)
@@ -74,14 +101,15 @@ class GcsBlobStore(BlobStore):
             stop = min(offset + READ_CHUNK, end)
             with transient_errors("Cloud Storage"):
                 try:
-                    yield blob.download_as_bytes(start=offset, end=stop - 1, checksum=None)
+                    yield blob.download_as_bytes(start=offset, end=stop - 1, checksum=None,
+                                                 **BOUNDS)
                 except gexc.NotFound:
                     raise BlobNotFound(f"object {name} not found") from None
             offset = stop
 
     def delete(self, name: str) -> None:
         with transient_errors("Cloud Storage"), contextlib.suppress(gexc.NotFound):
-            self._bucket.blob(name).delete()
+            self._bucket.blob(name).delete(**BOUNDS)
 
 
 class _GcsUpload(BlobUpload):
@@ -97,8 +125,12 @@ class _GcsUpload(BlobUpload):
         self._blob, self._content_type, self._chunk_size = blob, content_type, chunk_size
         self._buffer = bytearray()
         self._writer = None
+        self._md5 = hashlib.md5()  # of everything written: recognises our own retried write
+        self._size = 0
 
     def write(self, data: bytes) -> None:
+        self._md5.update(data)
+        self._size += len(data)
         if self._writer is None:
             self._buffer += data
             if len(self._buffer) <= self._chunk_size:
@@ -110,20 +142,25 @@ class _GcsUpload(BlobUpload):
                     content_type=self._content_type,
                     if_generation_match=0,
                     ignore_flush=True,
+                    **BOUNDS,
                 )
             data, self._buffer = bytes(self._buffer), bytearray()
         with transient_errors("Cloud Storage"), _exists_as(self._blob.name):
             self._writer.write(data)
 
     def commit(self) -> BlobInfo:
-        with transient_errors("Cloud Storage"), _exists_as(self._blob.name):
-            if self._writer is None:
-                self._blob.upload_from_string(
-                    bytes(self._buffer), content_type=self._content_type, if_generation_match=0
-                )
-            else:
-                self._writer.close()
-            self._blob.reload()
+        with transient_errors("Cloud Storage"):
+            try:
+                if self._writer is None:
+                    self._blob.upload_from_string(
+                        bytes(self._buffer), content_type=self._content_type,
+                        if_generation_match=0, **BOUNDS,
+                    )
+                else:
+                    self._writer.close()
+            except gexc.PreconditionFailed:
+                return _ours_or_exists(self._blob.bucket, self._blob.name, self._size, self._md5)
+            self._blob.reload(**BOUNDS)
         return _info(self._blob)
 
     def abort(self) -> None:
@@ -146,10 +183,25 @@ def _exists_as(name: str) -> Iterator[None]:
         raise BlobExists(f"object {name} already exists") from None
 
 
+def _ours_or_exists(bucket: storage.Bucket, name: str, size: int, md5: hashlib._Hash) -> BlobInfo:
+    """After a create-only write failed its precondition: is the object there the one
+    we just sent (our own write, retried by the client after a lost answer)?
+
+    Names are fresh (a random job id), so the same size and MD5 mean it is ours:
+    succeed with it. Anything else is someone else's object: ``BlobExists``.
+    """
+    existing = bucket.get_blob(name, **BOUNDS)
+    sent = base64.b64encode(md5.digest()).decode()
+    if existing is not None and existing.size == size and existing.md5_hash == sent:
+        return _info(existing)
+    raise BlobExists(f"object {name} already exists")
+
+
 def _info(blob: storage.Blob) -> BlobInfo:
     return BlobInfo(
         name=blob.name,
         size=int(blob.size or 0),
         content_type=blob.content_type or "application/octet-stream",
         etag=str(blob.generation or blob.etag or ""),
+        created_at=blob.time_created,
     )

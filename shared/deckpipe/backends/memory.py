@@ -6,7 +6,7 @@ import hashlib
 import io
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import BinaryIO, TypeVar
 
 from ..blobs import BlobExists, BlobInfo, BlobNotFound, BlobStore, BlobUpload
@@ -21,10 +21,12 @@ R = TypeVar("R")
 class MemoryBlobStore(BlobStore):
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
+        self.created: dict[str, datetime] = {}  # a test may age an object by editing this
         self._lock = threading.Lock()
 
     def _info(self, name: str, data: bytes, content_type: str) -> BlobInfo:
-        return BlobInfo(name, len(data), content_type, hashlib.md5(data).hexdigest())
+        return BlobInfo(name, len(data), content_type, hashlib.md5(data).hexdigest(),
+                        self.created.get(name))
 
     def upload(self, name: str, *, content_type: str) -> BlobUpload:
         return _MemoryUpload(self, name, content_type)
@@ -34,6 +36,7 @@ class MemoryBlobStore(BlobStore):
             if name in self.objects:
                 raise BlobExists(f"object {name} already exists")
             self.objects[name] = (bytes(data), content_type)
+            self.created[name] = datetime.now(UTC)
         return self._info(name, data, content_type)
 
     def _get(self, name: str) -> tuple[bytes, str]:
@@ -63,6 +66,14 @@ class MemoryBlobStore(BlobStore):
 
     def delete(self, name: str) -> None:
         self.objects.pop(name, None)
+        self.created.pop(name, None)
+
+    def list(self, prefix: str) -> Iterator[BlobInfo]:
+        with self._lock:
+            found = sorted((name, data) for name, data in self.objects.items()
+                           if name.startswith(prefix))
+        for name, (data, content_type) in found:
+            yield self._info(name, data, content_type)
 
 
 class _MemoryUpload(BlobUpload):

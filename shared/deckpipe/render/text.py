@@ -9,10 +9,12 @@ placeholder, master placeholder, master text style), then the shape's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from lxml import etree
 from pptx.opc.package import Part
 
+from .. import logs
 from . import symbols
 from .colors import Palette, fill_color, first_color, resolve_color
 from .inherit import Lineage, Theme
@@ -20,6 +22,10 @@ from .model import RGB, Box, Bullet, Paragraph, TextItem, TextRun
 from .xml import A, R, flag, fraction, local, num, pt
 
 DEFAULT_SIZE = 18.0
+# Link schemes a PDF may carry: a javascript:, file:, data: or any other link in a
+# deck would run, open or load something in the reader's viewer.
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+log = logs.get_logger(__name__)
 _FILL_TAGS = frozenset(A + t for t in ("solidFill", "gradFill", "pattFill"))
 _BULLET_TAGS = frozenset(A + t for t in ("buNone", "buChar", "buAutoNum", "buBlip"))
 _ALIGN = {"l": "l", "ctr": "ctr", "r": "r", "just": "l", "dist": "ctr", "thaiDist": "ctr"}
@@ -215,7 +221,16 @@ def _link_target(click: etree._Element, part: Part | None) -> str | None:
         rel = part.rels[rid]
     except (KeyError, AttributeError):
         return None
-    return rel.target_ref if rel.is_external else None
+    if not rel.is_external:
+        return None
+    target = rel.target_ref
+    # urlsplit drops the leading blanks and embedded tabs and newlines viewers ignore too.
+    scheme = urlsplit(target).scheme.lower()
+    if scheme not in LINK_SCHEMES:
+        log.warning("a hyperlink with scheme %r was left out of the PDF; only http, https "
+                    "and mailto links are kept", scheme or "(none)")
+        return None
+    return target
 
 
 _AUTONUM_LETTERS = "abcdefghijklmnopqrstuvwxyz"
