@@ -158,3 +158,37 @@ def test_picture_bullets_are_approximated_by_a_round_bullet():
         '</a:buBlip></a:pPr><a:r><a:rPr lang="en-US" sz="2000"/><a:t>Item</a:t></a:r>'
     spans = _spans(_deck([para], 200))
     assert any(s[0].strip() == "\u2022" for s in spans), spans
+
+
+# -- bullets ------------------------------------------------------------------------------
+
+
+def _bulleted(ppr_attrs: str, text: str = "Word") -> str:
+    return (f'<a:pPr {ppr_attrs}><a:buFont typeface="Arial"/><a:buChar char="\u2022"/></a:pPr>'
+            f'<a:r><a:rPr lang="en-US" sz="2000"/><a:t>{text}</a:t></a:r>')  # fmt: skip
+
+
+def test_bullet_without_room_in_the_indent_pushes_the_text_after_it():
+    spans = _spans(_deck([_bulleted('marL="0" indent="0"')], 100))
+    bullet = next(s for s in spans if s[0] == "\u2022")
+    word = next(s for s in spans if s[0] == "Word")
+    assert bullet[1] == pytest.approx(BOX_X + 7.2, abs=0.5)
+    assert word[1] >= bullet[1] + 20 * 0.35 - 0.1  # after the bullet's advance, not on it
+
+
+def test_hanging_bullet_sits_in_the_indent():
+    spans = _spans(_deck([_bulleted('marL="342900" indent="-342900"')], 100))
+    bullet = next(s for s in spans if s[0] == "\u2022")
+    word = next(s for s in spans if s[0] == "Word")
+    assert bullet[1] == pytest.approx(BOX_X + 7.2, abs=0.5)
+    assert word[1] == pytest.approx(BOX_X + 7.2 + 27, abs=0.5)
+
+
+def test_rtl_bullet_sits_on_the_right_and_the_text_against_it():
+    hebrew = "\u05e9\u05dc\u05d5\u05dd"
+    spans = _spans(_deck([_bulleted('marL="342900" indent="-342900" rtl="1"', hebrew)], 100))
+    bullet = next(s for s in spans if s[0] == "\u2022")
+    word = next(s for s in spans if s[0] not in ("\u2022",))
+    right_inset = BOX_X + BOX_W - 7.2
+    assert bullet[1] < right_inset and bullet[1] > right_inset - 12  # at the right edge
+    assert word[1] < bullet[1] - 20  # text to its left, a hanging indent (27 pt) away

@@ -97,8 +97,13 @@ class TextPainter:
             for n, line in enumerate(lines):
                 height = _line_height(para, line)
                 baseline = cursor + height - line.descent
-                start = left + para.margin_left + (para.indent if n == 0 and not para.bullet else 0)
-                room = max(w - right - start, 0.0)
+                lead = _lead(para) if n == 0 else para.margin_left
+                if para.rtl:  # margins and the bullet are on the right, the start side
+                    start = left
+                    room = max(w - right - lead - left, 0.0)
+                else:
+                    start = left + lead
+                    room = max(w - right - start, 0.0)
                 if n == 0 and para.bullet is not None and line.frags:
                     bx = left + para.margin_left + para.indent
                     if para.rtl:
@@ -231,7 +236,7 @@ class TextPainter:
 
     def _layout(self, para: Paragraph, avail: float, wrap: bool) -> list[_Line]:
         """Greedy word wrap of one paragraph into lines of at most ``avail`` points."""
-        first_start = para.margin_left + (0 if para.bullet else para.indent)
+        first_start = _lead(para)
         first_room = avail - first_start
         rest_room = avail - para.margin_left
         lines: list[_Line] = []
@@ -327,6 +332,24 @@ class TextPainter:
             self._warnings.append(RenderWarning("font_substituted", note))
 
 
+def _lead(para: Paragraph) -> float:
+    """Where the first line's text starts, from the paragraph's start edge: at
+    ``marL + indent`` without a bullet; with one, at ``marL`` (the bullet
+    hangs in the indent) or right after the bullet when the indent leaves it
+    no room, so a bullet never covers the first letter (as LibreOffice does)."""
+    if para.bullet is None:
+        return para.margin_left + para.indent
+    return max(para.margin_left, para.margin_left + para.indent + _bullet_width(para))
+
+
+def _bullet_width(para: Paragraph) -> float:
+    bullet = para.bullet
+    if bullet is None:
+        return 0.0
+    pieces, _ = fonts.split_by_font(bullet.text, bullet.font, False, False)
+    return sum(shaping.width(text, face.name, bullet.size) for text, face in pieces)
+
+
 def _unwrapped_block(
     item: TextItem, laid: list[list[_Line]], left: float, right: float, avail: float
 ) -> tuple[float, float]:
@@ -337,7 +360,7 @@ def _unwrapped_block(
     widest = 0.0
     for para, lines in zip(item.paragraphs, laid, strict=True):
         for n, line in enumerate(lines):
-            start = para.margin_left + (para.indent if n == 0 and not para.bullet else 0.0)
+            start = _lead(para) if n == 0 else para.margin_left
             widest = max(widest, start + line.width)
     if widest <= 0.0:
         return left, right
