@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from . import metafile
+
 SUPPORTED = frozenset({"PNG", "JPEG", "MPO", "GIF", "BMP", "DIB", "TIFF", "WEBP", "ICO", "PPM"})
 MAX_EDGE = 2400  # pixels; larger decoded images are downsampled before embedding
 FLATE_LEVEL = 3  # zlib level for decoded pixels: ~2x faster than 6, ~10% larger
@@ -71,6 +73,12 @@ class Probe:
 
 def probe(data: bytes, max_pixels: int) -> Probe:
     """Classify encoded image bytes without decoding the pixels."""
+    vector = metafile.kind(data)
+    if vector:  # drawn as vectors by the painter
+        try:
+            return Probe("ok", vector.upper(), *natural_size(data))
+        except Exception as exc:
+            return Probe("unsupported", f"damaged {vector.upper()} image ({exc})")
     kind = _unsupported_kind(data)
     if kind:
         return Probe("unsupported", kind)
@@ -114,6 +122,9 @@ class Raster:
 
 def natural_size(data: bytes) -> tuple[int, int]:
     """The picture's size in pixels, from its header (no decoding)."""
+    if metafile.kind(data):  # pixels at 96 dpi
+        w, h = metafile.size_pt(data)
+        return max(1, round(w / 0.75)), max(1, round(h / 0.75))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Image.open(io.BytesIO(data)) as im:

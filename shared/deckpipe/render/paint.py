@@ -13,7 +13,7 @@ from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 
-from . import images
+from . import images, metafile
 from .model import (
     Box,
     DrawItem,
@@ -40,6 +40,7 @@ class Painter:
         self._sizes: dict[bytes, tuple[float, float]] = {}  # picture bytes -> size in pt
         self._text = TextPainter(canvas)
         self._shapes = ShapeDrawer(canvas, self._image_form, self._image_size)
+        self._picture_warnings: list[RenderWarning] = []  # from metafiles, once each
 
     def paint(self, page: Page) -> list[RenderWarning]:
         """Draw one page and finish it; returns problems (without slide numbers)."""
@@ -63,6 +64,8 @@ class Painter:
             finally:
                 c.restoreState()
         problems += self._text.take_warnings()  # missing glyphs, substituted typefaces
+        problems += self._picture_warnings
+        self._picture_warnings = []
         c.showPage()
         return problems
 
@@ -100,7 +103,12 @@ class Painter:
         name = self._images.get(data)  # bytes cache their hash: a reused picture is cheap
         if name is None:
             name = f"img{len(self._images)}"
-            _register_image(self.canvas, name + "i", images.encode(data))
+            if metafile.kind(data):  # EMF/WMF: drawn as vectors (see ``metafile``)
+                self._images[data] = name  # reserved: the bitmaps inside get forms of their own
+                found = metafile.register_form(self.canvas, name + "i", data, self._image_form)
+                self._picture_warnings += [RenderWarning(*w) for w in found]
+            else:
+                _register_image(self.canvas, name + "i", images.encode(data))
             # The image inside a unit-square form: the form's bounding box clips
             # the image edges to the same pixels LibreOffice covers.
             c = self.canvas

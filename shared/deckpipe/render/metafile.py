@@ -1,0 +1,237 @@
+"""EMF and WMF pictures drawn as vectors: detection, reading and replay on a PDF canvas.
+
+``read`` runs the file's records (``emf``, ``wmf``, and ``emfplus`` for EMF
+files that hold only EMF+ drawing) through a recording GDI device
+(``gdi``) into a display list in a 1000 × 1000 box; ``replay`` draws that
+list on a reportlab canvas, inside a form the painter scales into the
+picture's frame like any other picture (so cropping, rotation and flips
+work unchanged). Compressed ``.emz``/``.wmz`` pictures are inflated first,
+within a bound. A file that breaks a bound or cannot be read raises
+``MetafileError``; records we skip are named in ``Picture.notes``.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reportlab.pdfgen.canvas import Canvas
+
+from . import emf, emfplus, fonts, wmf
+from .gdi import BOX, Device, MetafileError, Op
+
+__all__ = ["MetafileError", "Picture", "kind", "read", "replay", "size_pt"]
+
+MAX_INFLATED = 64 << 20
+
+
+@dataclass(frozen=True)
+class Picture:
+    ops: tuple[Op, ...]
+    notes: tuple[str, ...]
+
+
+def _inflate(data: bytes) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, MAX_INFLATED)
+    except zlib.error as exc:
+        raise MetafileError(f"a damaged compressed metafile ({exc})") from None
+    if inflater.unconsumed_tail:
+        raise MetafileError("a compressed metafile inflates past the size bound")
+    return out
+
+
+def kind(data: bytes) -> str | None:
+    """``"emf"``, ``"wmf"`` or None, for raw or gzip-compressed bytes."""
+    head = data[:64]
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[:4096], 64)
+        except zlib.error:
+            return None
+    if head[:4] == b"\x01\x00\x00\x00" and head[40:44] == b" EMF":
+        return "emf"
+    if head[:4] in (wmf.PLACEABLE, b"\x01\x00\x09\x00", b"\x02\x00\x09\x00"):
+        return "wmf"
+    return None
+
+
+def size_pt(data: bytes) -> tuple[float, float]:
+    """The picture's natural size in points."""
+    raw = _inflate(data)
+    return emf.size_pt(raw) if kind(raw) == "emf" else wmf.size_pt(raw)
+
+
+def read(data: bytes) -> Picture:
+    """The picture's display list (see the module docstring)."""
+    raw = _inflate(data)
+    found = kind(raw)
+    if found == "emf" and not emf.has_gdi_drawing(raw) and not emfplus.has_drawing(raw):
+        return Picture((), ())  # a header and nothing else: an empty picture
+    if found == "emf":
+        dev = Device(emf.device_frame(raw), emf.header(raw)[2])
+        if emf.has_gdi_drawing(raw):
+            emf.play(raw, dev)
+        else:
+            emfplus.play(raw, dev)
+    elif found == "wmf":
+        dev = wmf.device(raw)
+        wmf.play(raw, dev)
+    else:
+        raise MetafileError("not a metafile")
+    return Picture(tuple(dev.ops), tuple(sorted(dev.notes)))
+
+
+ImageForm = Callable[[bytes], str]
+
+_CAPS = {0: 1, 1: 2, 2: 0}  # GDI end cap -> PDF line cap
+_JOINS = {0: 1, 1: 2, 2: 0}
+
+
+def replay(c: Canvas, picture: Picture, image_form: ImageForm) -> int:
+    """Draw the display list in the box (0, 0)-(1000, 1000), y up. Image forms
+    must already exist (``image_form`` is only looked up). Returns how many
+    items failed to draw; it never raises, so an open form is always closed."""
+    failed = 0
+    clip: tuple = ()
+    c.saveState()
+    for op in picture.ops:
+        if op.clip != clip:
+            c.restoreState()
+            c.saveState()
+            clip = op.clip
+            for segs in clip:
+                c.clipPath(_path(c, segs), stroke=0, fill=0)
+        try:
+            if op.kind == "path":
+                _draw_path(c, op)
+            elif op.kind == "text":
+                _draw_text(c, op)
+            elif op.kind == "image":
+                c.saveState()
+                c.translate(op.x, BOX - op.y - op.h)
+                c.scale(op.w, op.h)
+                c.doForm(image_form(op.png))
+                c.restoreState()
+        except Exception:
+            failed += 1
+    c.restoreState()
+    return failed
+
+
+def _path(c: Canvas, segs: tuple):  # noqa: ANN202
+    p = c.beginPath()
+    for seg in segs:
+        op = seg[0]
+        if op == "M":
+            p.moveTo(seg[1], BOX - seg[2])
+        elif op == "L":
+            p.lineTo(seg[1], BOX - seg[2])
+        elif op == "C":
+            p.curveTo(seg[1], BOX - seg[2], seg[3], BOX - seg[4], seg[5], BOX - seg[6])
+        else:
+            p.close()
+    return p
+
+
+def _draw_path(c: Canvas, op: Op) -> None:
+    c.saveState()
+    if op.fill is not None:
+        c.setFillColorRGB(*op.fill)
+    if op.stroke is not None:
+        c.setStrokeColorRGB(*op.stroke)
+        c.setLineWidth(op.width)
+        c.setLineCap(_CAPS.get(op.cap, 1))
+        c.setLineJoin(_JOINS.get(op.join, 1))
+        if op.dash:
+            c.setDash([d * max(op.width, 0.5) for d in op.dash], 0)
+    c.drawPath(_path(c, op.segs), stroke=int(op.stroke is not None),
+               fill=int(op.fill is not None), fillMode=1 if op.evenodd else 0)
+    c.restoreState()
+
+
+def _draw_text(c: Canvas, op: Op) -> None:
+    f = op.font
+    if f is None or op.size <= 0:
+        return
+    bold = f.weight >= 600
+    pieces, _ = fonts.split_by_font(op.text, f.face, bold, f.italic)
+    if not pieces:
+        return
+    size = op.size
+    width = sum(fonts.text_width(text, face.name, size) for text, face in pieces)
+    stretch = 1.0
+    if op.advance and width > 0:
+        stretch = min(max(op.advance / width, 0.5), 2.0)
+    width *= stretch
+    first = pieces[0][1]
+    align = op.align
+    x = -width if align & 6 == 2 else -width / 2 if align & 6 == 6 else 0.0
+    if align & 24 == 24:  # baseline
+        y = 0.0
+    elif align & 8:  # bottom
+        y = first.descent * size
+    else:  # top
+        y = -first.ascent * size
+    c.saveState()
+    c.translate(op.x, BOX - op.y)
+    c.scale(*op.scale)
+    if op.angle:
+        c.rotate(op.angle)
+    c.setFillColorRGB(*op.color)
+    t = c.beginText(x, y)
+    if not math.isclose(stretch, 1.0, abs_tol=0.01):
+        t.setHorizScale(stretch * 100)
+    for text, face in pieces:
+        t.setFont(face.name, size)
+        t.textOut(text)
+    c.drawText(t)
+    if f.underline or f.strike:
+        c.setStrokeColorRGB(*op.color)
+        c.setLineWidth(size / 14)
+        for on, dy in ((f.underline, -size * 0.12), (f.strike, size * 0.28)):
+            if on:
+                c.line(x, y + dy, x + width, y + dy)
+    c.restoreState()
+
+
+def register_form(
+    c: Canvas, name: str, data: bytes, image_form: ImageForm
+) -> list[tuple[str, str]]:
+    """Define form XObject ``name`` drawing the picture in the unit square (as the
+    painter's image forms do) and return warnings as (code, message) pairs. A file
+    that cannot be read becomes a grey box with a warning, never a failed deck."""
+    warnings: list[tuple[str, str]] = []
+    picture: Picture | None
+    try:
+        picture = read(data)
+        for op in picture.ops:
+            if op.kind == "image":
+                image_form(op.png)  # forms cannot nest: make the bitmaps' forms first
+    except Exception as exc:  # a hostile or damaged file fails this picture only
+        picture = None
+        detail = str(exc) if isinstance(exc, MetafileError) else type(exc).__name__
+        warnings.append(("picture_unreadable",
+                         f"A metafile picture could not be read ({detail}); drawn as a grey box."))
+    c.beginForm(name, 0, 0, 1, 1)
+    try:
+        if picture is None:
+            c.setFillColorRGB(0.85, 0.85, 0.85)
+            c.rect(0, 0, 1, 1, stroke=0, fill=1)
+        else:
+            c.scale(1 / BOX, 1 / BOX)
+            failed = replay(c, picture, image_form)
+            notes = list(picture.notes)
+            if failed:
+                notes.append(f"{failed} item(s) could not be drawn")
+            if notes:
+                warnings.append(("picture_approximated",
+                                 "A metafile picture is approximated: " + "; ".join(notes) + "."))
+    finally:
+        c.endForm()
+    return warnings

@@ -1,0 +1,252 @@
+"""EMF and WMF pictures drawn as vectors: records read, mapped and drawn, checked in the PDF."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import struct
+import subprocess
+import tempfile
+import zlib
+from pathlib import Path
+
+import pptx
+import pytest
+from PIL import Image
+from pptx.util import Inches
+
+from deckpipe.render import emf, metafile, render_deck
+from deckpipe.render.gdi import MetafileError
+
+# -- building metafiles -------------------------------------------------------------
+
+
+def _rec(kind: int, payload: bytes = b"") -> bytes:
+    payload += b"\x00" * (-len(payload) % 4)
+    return struct.pack("<II", kind, 8 + len(payload)) + payload
+
+
+def _emf(*records: bytes, px: int = 1000) -> bytes:
+    """An EMF of ``px`` x ``px`` device pixels at 10 pixels per mm (100 mm square)."""
+    body = b"".join(records) + _rec(14, struct.pack("<III", 0, 16, 20))
+    header = struct.pack(
+        "<II4i4i4sIIIHHIIIiiii", 1, 88, 0, 0, px - 1, px - 1, 0, 0, px * 10 - 1, px * 10 - 1,
+        b" EMF", 0x10000, 88 + len(body), len(records) + 2, 8, 0, 0, 0, 0,
+        1000, 1000, 100, 100,
+    )  # fmt: skip
+    return header + body
+
+
+def _color(r: int, g: int, b: int) -> int:
+    return r | g << 8 | b << 16
+
+
+def _brush(index: int, rgb: int, style: int = 0) -> bytes:
+    return _rec(39, struct.pack("<IIII", index, style, rgb, 0))
+
+
+def _pen(index: int, rgb: int, width: int = 0, style: int = 0) -> bytes:
+    return _rec(38, struct.pack("<IIiiI", index, style, width, 0, rgb))
+
+
+def _select(index: int) -> bytes:
+    return _rec(37, struct.pack("<I", index))
+
+
+def _poly16(kind: int, pts: list[tuple[int, int]]) -> bytes:
+    return _rec(kind, struct.pack("<4iI", 0, 0, 0, 0, len(pts)) +
+                b"".join(struct.pack("<hh", *p) for p in pts))
+
+
+def _font(index: int, height: int, face: str, weight: int = 400) -> bytes:
+    logfont = struct.pack("<5i8B", height, 0, 0, 0, weight, 0, 0, 0, 0, 0, 0, 0, 0)
+    logfont += face.encode("utf-16-le").ljust(64, b"\x00")
+    return _rec(82, struct.pack("<I", index) + logfont + b"\x00" * 256)
+
+
+def _text(x: int, y: int, text: str) -> bytes:
+    n = len(text)
+    off = 8 + 16 + 12 + 40
+    emrtext = struct.pack("<iiIII4iI", x, y, n, off, 0, 0, 0, 0, 0, 0)
+    fixed = struct.pack("<4iIff", 0, 0, 0, 0, 1, 1.0, 1.0) + emrtext
+    return _rec(84, fixed + text.encode("utf-16-le"))
+
+
+RED, BLUE, GREEN = _color(255, 0, 0), _color(0, 0, 255), _color(0, 128, 0)
+TRIANGLE = [(100, 900), (500, 100), (900, 900)]
+
+
+def _triangle_emf() -> bytes:
+    return _emf(_brush(1, RED), _pen(2, BLUE, 10), _select(1), _select(2), _poly16(86, TRIANGLE))
+
+
+# -- the display list -----------------------------------------------------------------
+
+
+def test_polygon_is_filled_and_stroked_with_the_selected_brush_and_pen() -> None:
+    (op,) = metafile.read(_triangle_emf()).ops
+    assert op.kind == "path" and op.fill == (1.0, 0.0, 0.0) and op.stroke == (0.0, 0.0, 1.0)
+    assert [s[0] for s in op.segs] == ["M", "L", "L", "Z"]
+    assert op.segs[1][1:] == pytest.approx((500 * 1000 / 999.1, 100 * 1000 / 999.1), rel=1e-3)
+    assert op.width == pytest.approx(10 * 1000 / 999.1, rel=1e-3)
+    assert metafile.size_pt(_triangle_emf()) == pytest.approx((72 * 9999 / 2540,) * 2, rel=1e-3)
+
+
+def test_path_bracket_with_beziers_is_filled_once() -> None:
+    data = _emf(
+        _brush(1, GREEN), _select(1), _rec(59),
+        _rec(27, struct.pack("<ii", 100, 500)),
+        _poly16(88, [(100, 100), (900, 100), (900, 500)]),
+        _rec(54, struct.pack("<ii", 500, 900)), _rec(61), _rec(60), _rec(63),
+    )  # fmt: skip
+    (op,) = metafile.read(data).ops
+    assert [s[0] for s in op.segs] == ["M", "C", "L", "Z"]
+    assert op.fill == pytest.approx((0.0, 128 / 255, 0.0))
+
+
+def test_window_viewport_mapping_and_world_transform_scale_the_drawing() -> None:
+    rect = _rec(43, struct.pack("<4i", 0, 0, 50, 50))
+    data = _emf(
+        _rec(17, struct.pack("<I", 8)),  # MM_ANISOTROPIC
+        _rec(9, struct.pack("<ii", 100, 100)), _rec(11, struct.pack("<ii", 1000, 1000)),
+        rect, _rec(33),  # SaveDC
+        _rec(35, struct.pack("<6f", 0.5, 0, 0, 0.5, 0, 0)), rect,
+        _rec(34, struct.pack("<i", -1)), rect,  # RestoreDC: back to the full scale
+    )  # fmt: skip
+    far = [max(s[1] for s in op.segs if len(s) > 1) for op in metafile.read(data).ops]
+    assert far == pytest.approx([500.45, 250.2, 500.45], abs=0.5)
+
+
+def test_intersect_clip_rect_clips_what_follows_until_restored() -> None:
+    data = _emf(_rec(33), _rec(30, struct.pack("<4i", 0, 0, 500, 500)),
+                _poly16(86, TRIANGLE), _rec(34, struct.pack("<i", -1)), _poly16(86, TRIANGLE))
+    first, second = metafile.read(data).ops
+    assert len(first.clip) == 1 and second.clip == ()
+
+
+def test_text_keeps_font_colour_and_alignment() -> None:
+    data = _emf(_font(3, -100, "Arial", 700), _select(3),
+                _rec(24, struct.pack("<I", GREEN)), _rec(22, struct.pack("<I", 24 | 6)),
+                _text(500, 500, "Hi there"))
+    (op,) = metafile.read(data).ops
+    assert op.kind == "text" and op.text == "Hi there" and op.size == pytest.approx(100)
+    assert op.font.face == "Arial" and op.font.weight == 700 and op.align == 30
+    assert op.color == pytest.approx((0.0, 128 / 255, 0.0))
+
+
+def test_stretched_bitmap_becomes_an_image() -> None:
+    info = struct.pack("<IiiHHIIiiII", 40, 2, 2, 1, 24, 0, 16, 0, 0, 0, 0)
+    bits = bytes([0, 0, 255, 0, 0, 255, 0, 0]) * 2  # two rows of two red pixels (+ padding)
+    fixed = 8 + 16 + 4 * 10 + 8 + 8
+    payload = struct.pack("<4i10i", 0, 0, 0, 0, 100, 100, 0, 0, 2, 2, fixed, len(info),
+                          fixed + len(info), len(bits))  # fmt: skip
+    payload += struct.pack("<IIii", 0, 0xCC0020, 800, 800) + info + bits
+    (op,) = metafile.read(_emf(_rec(81, payload))).ops
+    assert op.kind == "image" and op.w == pytest.approx(800.7, abs=1)
+    with Image.open(io.BytesIO(op.png)) as im:
+        assert im.size == (2, 2) and im.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
+
+
+def test_wmf_with_placeable_header_is_read() -> None:
+    def rec(func: int, *words: int) -> bytes:
+        return struct.pack("<IH", 3 + len(words), func) + struct.pack(f"<{len(words)}h", *words)
+
+    records = (rec(0x02FC, 0, 0x00FF, 0, 0) + rec(0x012D, 0)  # red brush, selected
+               + rec(0x0324, 3, 0, 100, 50, 0, 100, 100) + struct.pack("<IH", 3, 0))
+    header = struct.pack("<HHHIHIH", 1, 9, 0x300, 0, 1, 0, 0)
+    placeable = struct.pack("<IH4hHIH", 0x9AC6CDD7, 0, 0, 0, 100, 100, 1440, 0, 0)
+    data = placeable + header + records
+    assert metafile.kind(data) == "wmf" and metafile.size_pt(data) == pytest.approx((5, 5))
+    (op,) = metafile.read(data).ops
+    assert op.fill == (1.0, 0.0, 0.0) and op.segs[1][1:] == pytest.approx((500, 0))
+
+
+def test_compressed_emf_is_inflated() -> None:
+    assert metafile.kind(gzip.compress(_triangle_emf())) == "emf"
+    assert len(metafile.read(gzip.compress(_triangle_emf())).ops) == 1
+
+
+def test_damaged_and_oversized_files_raise_metafile_error(monkeypatch) -> None:
+    broken = _triangle_emf()[:-12] + struct.pack("<II", 14, 4000)
+    with pytest.raises(MetafileError):
+        metafile.read(broken)
+    monkeypatch.setattr(emf, "MAX_RECORDS", 3)
+    with pytest.raises(MetafileError, match="too many"):
+        metafile.read(_emf(*[_poly16(86, TRIANGLE)] * 5))
+
+
+# -- in a deck ------------------------------------------------------------------------------
+
+
+def _deck_with_picture(data: bytes, crop_left: int = 0) -> bytes:
+    prs = pptx.Presentation()
+    prs.slide_width, prs.slide_height = Inches(4), Inches(3)
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(png, "PNG")
+    pic = slide.shapes.add_picture(io.BytesIO(png.getvalue()), Inches(1), Inches(0.5),
+                                   Inches(2), Inches(2))
+    pic.crop_left = crop_left / 100
+    pic.part.related_part(pic._element.blipFill.blip.rEmbed)._blob = data  # now a metafile
+    out = io.BytesIO()
+    prs.save(out)
+    return out.getvalue()
+
+
+def _render(deck: bytes) -> tuple[object, bytes, Image.Image]:
+    out = io.BytesIO()
+    report = render_deck(io.BytesIO(deck), out)
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp, "d.pdf")
+        pdf.write_bytes(out.getvalue())
+        subprocess.run(["pdftoppm", "-png", "-r", "72", pdf, Path(tmp, "p")], check=True)
+        image = Image.open(next(Path(tmp).glob("p*.png"))).convert("RGB")
+        image.load()
+    return report, out.getvalue(), image
+
+
+def _streams(pdf: bytes) -> bytes:
+    found = []
+    for m in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            found.append(zlib.decompress(m.group(1)))
+        except zlib.error:
+            continue
+    return b"\n".join(found)
+
+
+def test_emf_picture_is_drawn_as_vectors_in_its_frame() -> None:
+    report, pdf, image = _render(_deck_with_picture(_triangle_emf()))
+    assert not [w for w in report.warnings if w.code.startswith("picture")]
+    content = _streams(pdf)
+    assert b"1 0 0 rg" in content and b"0 0 1 RG" in content  # red fill, blue outline
+    assert re.search(rb"\d m [\d.]+ [\d.]+ l [\d.]+ [\d.]+ l h", content)  # the triangle path
+    # picture: x 72..216, y 36..180 pt; the triangle's inside is red, its top corners white
+    assert image.getpixel((144, 140)) == pytest.approx((255, 0, 0), abs=40)
+    assert image.getpixel((80, 45)) == (255, 255, 255)
+
+
+def test_cropping_a_metafile_picture_shows_the_rest_stretched() -> None:
+    _, _, image = _render(_deck_with_picture(_triangle_emf(), crop_left=50))
+    # the right half of the triangle fills the frame: its left edge is now the apex column
+    assert image.getpixel((76, 60)) == pytest.approx((255, 0, 0), abs=60)
+    assert image.getpixel((210, 60)) == (255, 255, 255)
+
+
+def test_text_in_an_emf_is_real_text_in_the_pdf() -> None:
+    data = _emf(_font(3, -120, "Arial"), _select(3), _rec(24, struct.pack("<I", GREEN)),
+                _text(100, 300, "Quarterly figures"))
+    _, pdf, _ = _render(_deck_with_picture(data))
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "d.pdf").write_bytes(pdf)
+        text = subprocess.run(["pdftotext", Path(tmp, "d.pdf"), "-"], capture_output=True,
+                              check=True, text=True).stdout
+    assert "Quarterly figures" in text
+
+
+def test_a_damaged_metafile_is_a_grey_box_with_a_warning_not_a_failed_deck() -> None:
+    damaged = _triangle_emf()[:100] + struct.pack("<II", 86, 0) + b"\x00" * 40
+    report, _, image = _render(_deck_with_picture(damaged))
+    assert "picture_unreadable" in [w.code for w in report.warnings]
+    assert image.getpixel((144, 108)) == pytest.approx((217, 217, 217), abs=3)
