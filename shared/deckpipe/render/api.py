@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from lxml import etree
+from pptx.opc.package import Part
 from pptx.presentation import Presentation
 from pptx.slide import Slide
 from reportlab.pdfgen.canvas import Canvas
@@ -29,8 +31,9 @@ from . import notes as notes_pages
 from .model import Page, RenderWarning
 from .package import open_deck
 from .paint import Painter
+from .parts import Budget, package_problems, release, root_attribute, slide_parts
 from .resolve import DeckResolver, Limits
-from .xml import flag
+from .xml import A, P, flag
 
 PDF_CREATOR = "deckpipe"
 MAX_TITLE = 200  # characters of a slide title kept for its bookmark
@@ -49,8 +52,17 @@ class RenderOptions:
     slides: str | None = None
     notes: bool = False
     max_shapes: int = 100_000
+    max_slide_shapes: int = 20_000
     max_image_pixels: int = 50_000_000
     max_uncompressed_bytes: int = 1 << 30
+    max_part_bytes: int = 64 << 20
+
+    def budget(self) -> Budget:
+        return Budget(
+            max_part_bytes=self.max_part_bytes,
+            max_xml_part_bytes=min(self.max_part_bytes, Budget.max_xml_part_bytes),
+            max_slide_shapes=self.max_slide_shapes,
+        )
 
 
 @dataclass
@@ -128,7 +140,7 @@ def parse_slide_range(spec: str, count: int) -> list[int]:
 
 
 def _choose(
-    slides: list[Slide], options: RenderOptions, report: RenderReport
+    slides: list[Part], options: RenderOptions, report: RenderReport
 ) -> list[int]:
     """Apply the slide range and the hidden-slide policy; warns in ``report``."""
     picked = (
@@ -136,7 +148,7 @@ def _choose(
         if options.slides is not None
         else list(range(len(slides)))
     )
-    hidden = [not flag(s.element.get("show"), True) for s in slides]
+    hidden = [not flag(root_attribute(s, "show"), True) for s in slides]
     chosen = [i for i in picked if options.include_hidden or not hidden[i]]
     if picked and not chosen:
         chosen = picked
@@ -175,18 +187,32 @@ def _core_metadata(prs: Presentation, canvas: Canvas) -> None:
         canvas.setKeywords(keywords)
 
 
+def _paragraph_text(paragraph: etree._Element) -> str:
+    """A paragraph's run and field text, a line break as a space."""
+    return "".join(
+        " " if el.tag == A + "br" else el.text or ""
+        for el in paragraph.iter(A + "t", A + "br")
+    )
+
+
 def _clean(value: object) -> str:
     """One line of text: whitespace (incl. PowerPoint's vertical tab) collapsed."""
     return " ".join(str(value or "").replace("\v", " ").split())
 
 
 def slide_title(slide: Slide, number: int) -> str:
-    """The title placeholder's text, else ``"Slide N"``: the slide's bookmark."""
-    try:
-        shape = slide.shapes.title
-        text = _clean(shape.text_frame.text) if shape is not None and shape.has_text_frame else ""
-    except Exception:
-        text = ""
+    """The title placeholder's text, else ``"Slide N"``: the slide's bookmark.
+
+    Read from the XML directly: python-pptx's shape proxies kept released
+    slides' trees alive (100 MB over a 336-slide deck)."""
+    text = ""
+    tree = slide.element.find(f"{P}cSld/{P}spTree")
+    for shape in tree if tree is not None else ():
+        ph = shape.find(f"{P}nvSpPr/{P}nvPr/{P}ph")
+        if ph is not None and ph.get("type") in ("title", "ctrTitle"):
+            paragraphs = shape.findall(f"{P}txBody/{A}p")
+            text = _clean(" ".join(_paragraph_text(p) for p in paragraphs))
+            break
     if len(text) > MAX_TITLE:
         text = text[: MAX_TITLE - 1].rstrip() + "\u2026"
     return text or f"Slide {number}"
@@ -207,9 +233,9 @@ def render_deck(
     are skipped with a ``picture_too_large`` warning rather than failing the deck.
     """
     options = options or RenderOptions()
-    prs = open_deck(source, options.max_uncompressed_bytes)
+    prs = open_deck(source, options.max_uncompressed_bytes, options.budget())
     try:
-        slides = list(prs.slides)
+        slides = slide_parts(prs)
     except Exception as exc:
         raise DeckError(f"The deck's slide list cannot be read ({exc}).") from exc
     report = RenderReport(pages=0, slides=len(slides), notes=options.notes)
@@ -231,15 +257,19 @@ def render_deck(
         report.warnings.append(RenderWarning("no_slides", "The deck has no slides."))
         painter.paint(resolver.blank_page())
         report.pages = 1
+    report.warnings += _recovered(prs, None)  # damaged masters, layouts, themes
     for done, index in enumerate(chosen, start=1):
         number = index + 1
-        slide = slides[index]
-        page, warnings = _resolve(resolver, slide, number)
+        part = slides[index]
+        page, warnings, slide = _resolve(resolver, part, number)
         _bookmark(canvas, slide, number)
-        if notes_size is not None:
+        if notes_size is not None and slide is not None:
             problems = _paint_notes(canvas, painter, slide, page, notes_size, warnings, number)
         else:
             problems = painter.paint(page)
+        del page
+        release(part)  # the slide's XML trees: memory stays flat in the number of slides
+        report.warnings += _recovered(prs, number)
         report.warnings += warnings
         report.warnings += [RenderWarning(p.code, p.message, number) for p in problems]
         report.rendered.append(number)
@@ -253,11 +283,20 @@ def render_deck(
     return report
 
 
-def _bookmark(canvas: Canvas, slide: Slide, number: int) -> None:
+def _bookmark(canvas: Canvas, slide: Slide | None, number: int) -> None:
     """One outline entry per page, named by the slide's title."""
     key = f"slide{number}"
     canvas.bookmarkPage(key)
-    canvas.addOutlineEntry(slide_title(slide, number), key, level=0, closed=True)
+    title = slide_title(slide, number) if slide is not None else f"Slide {number}"
+    canvas.addOutlineEntry(title, key, level=0, closed=True)
+
+
+def _recovered(prs: Presentation, number: int | None) -> list[RenderWarning]:
+    """``part_recovered`` warnings for XML parts read in lxml's recovery mode."""
+    return [
+        RenderWarning("part_recovered", f"The deck is damaged: {problem}.", number)
+        for problem in package_problems(prs)
+    ]
 
 
 def _paint_notes(
@@ -286,10 +325,15 @@ def _paint_notes(
     return notes_pages.paint_notes_page(canvas, painter, page, layout, paragraphs)
 
 
-def _resolve(resolver: DeckResolver, slide: Slide, number: int) -> tuple[Page, list[RenderWarning]]:
-    """Resolve a slide; a slide-level failure yields a blank page and a warning."""
+def _resolve(
+    resolver: DeckResolver, part: Part, number: int
+) -> tuple[Page, list[RenderWarning], Slide | None]:
+    """Parse and resolve a slide; a slide-level failure yields a blank page and a
+    warning (and no ``Slide``)."""
     try:
-        return resolver.resolve_slide(slide, number)
+        slide = part.slide
+        page, warnings = resolver.resolve_slide(slide, number)
+        return page, warnings, slide
     except DeckError:
         raise
     except Exception as exc:
@@ -298,4 +342,4 @@ def _resolve(resolver: DeckResolver, slide: Slide, number: int) -> tuple[Page, l
             f"Slide {number} could not be read and is blank: {type(exc).__name__}: {exc}",
             number,
         )
-        return resolver.blank_page(), [warning]
+        return resolver.blank_page(), [warning], None

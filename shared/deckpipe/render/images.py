@@ -23,6 +23,7 @@ Nothing here knows reportlab; the painter wraps a ``Raster`` in a PDF object.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import warnings
@@ -35,6 +36,11 @@ from . import metafile
 
 SUPPORTED = frozenset({"PNG", "JPEG", "MPO", "GIF", "BMP", "DIB", "TIFF", "WEBP", "ICO", "PPM"})
 MAX_EDGE = 2400  # pixels; larger decoded images are downsampled before embedding
+# Pictures that must be decoded (alpha, GIF, BMP, TIFF...) cost 4 bytes a pixel
+# while decoded: above this they are refused, which keeps one conversion
+# within its memory budget. Pass-through JPEGs and PNGs are bounded by
+# ``probe``'s pixel limit alone, since they are never decoded.
+MAX_DECODE_PIXELS = 25_000_000
 FLATE_LEVEL = 3  # zlib level for decoded pixels: ~2x faster than 6, ~10% larger
 JPEG_QUALITY = 90  # re-encoding a downsampled photo
 
@@ -61,6 +67,12 @@ def _unsupported_kind(data: bytes) -> str | None:
         if data.startswith(magic):
             return kind
     return None
+
+
+def picture_key(data: bytes) -> bytes:
+    """A short digest standing for a picture's bytes in caches (keeping the
+    bytes themselves as keys would hold every picture of a deck in memory)."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,12 @@ def encode(data: bytes) -> Raster:
         photo = im.format == "JPEG"
         if photo:
             im.draft("RGB", (MAX_EDGE, MAX_EDGE))
+        elif im.size[0] * im.size[1] > MAX_DECODE_PIXELS:
+            w, h = im.size
+            raise ValueError(
+                f"the picture is {w}x{h} pixels, too large to decode "
+                f"(at most {MAX_DECODE_PIXELS:,} pixels)"
+            )
         im.seek(0)
         im.load()
     return _decoded(im, photo)
@@ -163,6 +181,8 @@ def _decoded(im: Image.Image, photo: bool) -> Raster:
         im = im.convert("I").point(lambda v: v / 256).convert("L")
     has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
     gray = not has_alpha and im.mode in ("L", "1")
+    if max(im.size) > MAX_EDGE and im.mode in ("RGB", "RGBA", "L", "LA"):
+        im.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.BILINEAR)  # before any copy
     im = im.convert("RGBA" if has_alpha else "L" if gray else "RGB")
     if max(im.size) > MAX_EDGE:
         im.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.BILINEAR)

@@ -1,9 +1,10 @@
 """Open a deck safely: classify it, bound it, normalise it, hand it to python-pptx.
 
-python-pptx reads every part into memory when it opens a package, so the zip
-bomb check must come first. It also refuses packages whose main part has a
-slideshow/template/macro content type, and ISO 29500 Strict packages; both
-are ordinary decks underneath, so they are rewritten in memory into the
+The package is bounded first (declared sizes of all members), then opened
+through ``parts``, which reads parts on demand within per-part budgets.
+python-pptx refuses packages whose main part has a slideshow/template/macro
+content type, and ISO 29500 Strict packages; both are ordinary decks
+underneath, so they are rewritten (member by member, streamed) into the
 transitional ``.pptx`` form before opening.
 """
 
@@ -12,14 +13,15 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import zipfile
 from typing import BinaryIO
 
-import pptx
 from pptx.presentation import Presentation
 
 from ..errors import DeckError
 from ..sniff import classify_file
+from .parts import Budget, open_presentation
 
 PRESENTATION_CT = (
     "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
@@ -99,21 +101,28 @@ def _checked_and_normalised(data: io.BytesIO, limit: int) -> io.BytesIO:
             data.seek(0)
             return data
         out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
             for info in zf.infolist():
-                blob = zf.read(info)
                 if info.filename == "[Content_Types].xml":
+                    blob = zf.read(info)
                     for ct in OTHER_MAIN_CTS:
                         blob = blob.replace(ct.encode(), PRESENTATION_CT.encode())
                 elif strict and _XML_PART.search(info.filename):
+                    blob = zf.read(info)
                     for old, new in _STRICT_PREFIXES:
                         blob = blob.replace(old, new)
+                else:  # pictures and media: streamed, never whole in memory
+                    with zf.open(info) as src, dst.open(info.filename, "w") as sink:
+                        shutil.copyfileobj(src, sink, 1 << 20)
+                    continue
                 dst.writestr(info.filename, blob)
     out.seek(0)
     return out
 
 
-def open_deck(source: Source, max_uncompressed_bytes: int) -> Presentation:
+def open_deck(
+    source: Source, max_uncompressed_bytes: int, budget: Budget | None = None
+) -> Presentation:
     """Classify, bound, normalise and open a deck; any failure is a ``DeckError``."""
     try:
         data = read_source(source)
@@ -129,7 +138,9 @@ def open_deck(source: Source, max_uncompressed_bytes: int) -> Presentation:
             f"The file is damaged: its zip entries cannot be read ({exc}).", code="corrupt_deck"
         ) from exc
     try:
-        return pptx.Presentation(data)
+        return open_presentation(data, budget or Budget())
+    except DeckError:
+        raise
     except Exception as exc:
         raise DeckError(
             "The file is damaged or is not a valid PowerPoint package "

@@ -36,8 +36,10 @@ class Painter:
 
     def __init__(self, canvas: Canvas) -> None:
         self.canvas = canvas
-        self._images: dict[bytes, str] = {}  # picture bytes -> XObject name
-        self._sizes: dict[bytes, tuple[float, float]] = {}  # picture bytes -> size in pt
+        # Keyed by a digest of the picture's bytes, not the bytes: the pictures of
+        # a long deck must not all stay in memory until the PDF is written.
+        self._images: dict[bytes, str] = {}  # picture digest -> XObject name
+        self._sizes: dict[bytes, tuple[float, float]] = {}  # picture digest -> size in pt
         self._text = TextPainter(canvas)
         self._shapes = ShapeDrawer(canvas, self._image_form, self._image_size)
         self._picture_warnings: list[RenderWarning] = []  # from metafiles, once each
@@ -100,11 +102,12 @@ class Painter:
         Made once per distinct picture (a logo repeated on every slide is one
         stream); ``images.encode`` does the least work its format allows.
         """
-        name = self._images.get(data)  # bytes cache their hash: a reused picture is cheap
+        key = images.picture_key(data)
+        name = self._images.get(key)
         if name is None:
             name = f"img{len(self._images)}"
             if metafile.kind(data):  # EMF/WMF: drawn as vectors (see ``metafile``)
-                self._images[data] = name  # reserved: the bitmaps inside get forms of their own
+                self._images[key] = name  # reserved: the bitmaps inside get forms of their own
                 found = metafile.register_form(self.canvas, name + "i", data, self._image_form)
                 self._picture_warnings += [RenderWarning(*w) for w in found]
             else:
@@ -115,15 +118,16 @@ class Painter:
             c.beginForm(name, 0, 0, 1, 1)
             c.doForm(name + "i")
             c.endForm()
-            self._images[data] = name
+            self._images[key] = name
         return name
 
     def _image_size(self, data: bytes) -> tuple[float, float]:
         """A picture's natural size in points (pixels at 96 dpi), for tiling."""
-        if data not in self._sizes:
+        key = images.picture_key(data)
+        if key not in self._sizes:
             px_w, px_h = images.natural_size(data)
-            self._sizes[data] = (px_w * 0.75, px_h * 0.75)
-        return self._sizes[data]
+            self._sizes[key] = (px_w * 0.75, px_h * 0.75)
+        return self._sizes[key]
 
     def _enter(self, box: Box, page_height: float, mirror: bool = True) -> None:
         c = self.canvas

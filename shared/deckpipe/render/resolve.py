@@ -372,9 +372,10 @@ class DeckResolver:
         except Exception as exc:
             scope.warn("picture_unreadable", f"A picture is missing from the package ({exc}).")
             return None
-        found = self._probes.get(data)
+        key = images.picture_key(data)  # a digest: the deck's pictures are not all kept
+        found = self._probes.get(key)
         if found is None:
-            found = self._probes[data] = images.probe(data, self.limits.max_image_pixels)
+            found = self._probes[key] = images.probe(data, self.limits.max_image_pixels)
         if found.status == "ok":
             return data
         if found.status == "too_large":
