@@ -14,6 +14,7 @@ import re
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from deckpipe import convert, jobs
 from deckpipe.config import load_settings
 from deckpipe.jobqueue import JobMessage
 from deckpipe.runtime import Runtime, build
+from deckpipe_emulators.stack import LocalStack
 
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 WAIT = 90.0
@@ -357,3 +359,162 @@ def _until(predicate, timeout=30.0):
             return
         time.sleep(0.1)
     raise AssertionError("condition not reached in time")
+
+
+# --- issue 9: hostile names and requests, outages (every answer JSON with a code) ----------
+
+
+def _json_error(response: requests.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text[:300]
+    assert response.headers["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+    return error
+
+
+def test_a_unicode_named_deck_downloads_with_get_and_head(stack, corpus):
+    from urllib.parse import unquote
+
+    name = "Quarterly \u2014 \u4f1a\u8b70 \U0001f389\u202e.pptx"
+    deck = (corpus / "decks/poi/testPPT.pptx").read_bytes()
+    response = upload(stack, deck, name=name)
+    assert response.status_code == 202, response.text
+    view = wait_for(stack, response.json()["job_id"])
+    assert view["state"] == "done"
+    assert view["filename"] == "Quarterly \u2014 \u4f1a\u8b70 \U0001f389.pptx"  # no U+202E
+    got = requests.get(view["result_url"], timeout=30)
+    head = requests.head(view["result_url"], timeout=30)
+    assert got.status_code == head.status_code == 200
+    assert got.content.startswith(b"%PDF-") and head.content == b""
+    for header in ("Content-Disposition", "Content-Length", "ETag", "Content-Type"):
+        assert got.headers[header] == head.headers[header]
+    disposition = got.headers["Content-Disposition"]
+    assert 'filename="Quarterly - __ _.pdf"' in disposition
+    star = disposition.split("filename*=UTF-8''", 1)[1]
+    assert unquote(star) == "Quarterly \u2014 \u4f1a\u8b70 \U0001f389.pdf"
+
+
+def _raw(url: str, request: bytes, wait: float = 10.0) -> tuple[bytes, bool]:
+    """Send ``request`` on a fresh connection; what came back, and whether the server
+    closed the connection before ``wait`` ran out."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sock.sendall(request)
+        received, deadline = b"", time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                return received, True
+            received += chunk
+        return received, False
+
+
+def test_hostile_requests_get_json_with_a_code(stack):
+    url = stack.urls["upload"]
+    # A declared body over the limit: refused at once, the connection closed, nothing read.
+    started = time.monotonic()
+    answer, closed = _raw(url, (
+        f"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: {PPTX_TYPE}\r\n"
+        f"Content-Length: {200 << 20}\r\n\r\n").encode() + b"PK\x03\x04" + b"\0" * 4096)
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413") and b"Connection: close" in head, head
+    assert json.loads(payload)["error"]["code"] == "too_large"
+    assert closed and time.monotonic() - started < 5
+    # A form with 100 parts: the parser's refusal, in JSON.
+    files = {f"field{i}": (None, "x") for i in range(99)}
+    files["file"] = ("a.pptx", b"PK\x03\x04", PPTX_TYPE)
+    _json_error(requests.post(url, files=files, timeout=10), 413, "too_many_parts")
+    # A control character in a header: the server's own refusal, in JSON.
+    for base in (stack.urls["upload"], stack.urls["status"], stack.urls["result"]):
+        answer, _ = _raw(base, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Note: a\x01b\r\n\r\n")
+        head, _, payload = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head, head
+        assert json.loads(payload)["error"]["code"] == "bad_request"
+    # Paths and methods the framework answers itself.
+    _json_error(requests.get(stack.urls["status"] + "/favicon.ico", timeout=10), 404,
+                "not_found")
+    _json_error(requests.delete(stack.urls["result"] + "/x", timeout=10), 405,
+                "method_not_allowed")
+    assert result_objects(stack) == []
+
+
+def test_a_create_only_write_retried_after_a_lost_answer_is_ours(stack, rt):
+    """What the storage client does when an answer is lost: send the same create-only
+    write again. Our own object is recognised; someone else's is still BlobExists."""
+    from deckpipe.blobs import BlobExists
+
+    name = f"inputs/{jobs.new_job_id()}.pptx"
+    first = rt.blobs.put(name, b"deck bytes", content_type=PPTX_TYPE)
+    again = rt.blobs.put(name, b"deck bytes", content_type=PPTX_TYPE)
+    assert again.size == first.size and again.etag == first.etag
+    with pytest.raises(BlobExists):
+        rt.blobs.put(name, b"other bytes", content_type=PPTX_TYPE)
+    upload = rt.blobs.upload(name, content_type=PPTX_TYPE)
+    upload.write(b"deck bytes")
+    assert upload.commit().etag == first.etag
+    listed = list(rt.blobs.list("inputs/"))
+    assert [info.name for info in listed] == [name]
+    assert listed[0].created_at is not None and listed[0].size == len(b"deck bytes")
+
+
+@pytest.fixture
+def private_stack(tmp_path) -> Iterator[LocalStack]:
+    """A stack of this test's own, to freeze its emulators without touching the session's."""
+    from tests_support import STACK_FUNCTION_ENV
+
+    from deckpipe_emulators.processes import free_ports
+    from deckpipe_emulators.stack import DEFAULT_PORTS, StackConfig
+
+    config = StackConfig(
+        ports=dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True)),
+        env=dict(STACK_FUNCTION_ENV), log_dir=tmp_path / "logs",
+    )
+    private = LocalStack(config)
+    private.start()
+    try:
+        yield private
+    finally:
+        private.stop()
+
+
+def test_frozen_storage_and_job_store_give_503_json_in_bounded_time(private_stack, corpus):
+    """Storage and Firestore stop answering (SIGSTOP): upload, status and result answer
+    503 JSON with Retry-After within the backends' retry bounds, not an HTML 500 after
+    the client library's minutes of retries; once they are back, everything works."""
+    import os
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    deck = (corpus / "decks/poi/testPPT.pptx").read_bytes()
+    job_id = upload(private_stack, deck).json()["job_id"]
+    assert wait_for(private_stack, job_id)["state"] == "done"
+    groups = private_stack.process_groups()
+    frozen = [groups["storage"], groups["firestore"]]
+    calls = {
+        "upload": lambda: upload(private_stack, deck),
+        "status": lambda: requests.get(f"{private_stack.urls['status']}/{job_id}", timeout=90),
+        "result": lambda: requests.get(f"{private_stack.urls['result']}/{job_id}", timeout=90),
+    }
+    for pgid in frozen:
+        os.killpg(pgid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with ThreadPoolExecutor(len(calls)) as pool:
+            answers = {name: pool.submit(call) for name, call in calls.items()}
+            answers = {name: future.result() for name, future in answers.items()}
+        elapsed = time.monotonic() - started
+    finally:
+        for pgid in frozen:
+            os.killpg(pgid, signal.SIGCONT)
+    for name, response in answers.items():
+        _json_error(response, 503, "unavailable")
+        assert int(response.headers["Retry-After"]) > 0, name
+    assert elapsed < 60, f"answers took {elapsed:.0f} s"
+    again = upload(private_stack, deck)
+    assert again.status_code == 202, again.text
+    assert wait_for(private_stack, again.json()["job_id"])["state"] == "done"
