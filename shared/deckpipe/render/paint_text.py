@@ -356,14 +356,15 @@ def _unwrapped_block(
     """Insets for text that does not wrap: LibreOffice sizes the text block to
     its widest line and centres the block in the shape (growing both ways);
     paragraphs align inside the block. Measured on the references: a left-
-    aligned ``wrap="none"`` line sits half the spare width in from the inset."""
+    aligned ``wrap="none"`` line sits half the spare width in from the inset.
+    A block wider than the shape is left where it was (not verified yet)."""
     widest = 0.0
     for para, lines in zip(item.paragraphs, laid, strict=True):
         for n, line in enumerate(lines):
             start = _lead(para) if n == 0 else para.margin_left
             widest = max(widest, start + line.width)
-    if widest <= 0.0:
-        return left, right
+    if widest <= 0.0 or widest >= avail:
+        return left, right  # wider than the shape: kept at the start edge, as before
     shift = (avail - widest) / 2
     return left + shift, right + shift
 
