@@ -482,6 +482,12 @@ def test_server_refusals_are_json(upload_server):
     status, headers, payload = parse_http(raw)
     assert status == 400 and headers["content-type"] == "application/json"
     assert payload["error"]["code"] == "bad_request" and payload["error"]["message"]
+    # A chunked body with a broken chunk size: gunicorn raises it from the body we read.
+    raw, _ = raw_exchange(upload_server, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                          + PPTX_TYPE.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          b"4\r\nPK\x03\x04\r\nzz\r\nxxxx\r\n0\r\n\r\n")
+    status, headers, payload = parse_http(raw)
+    assert status == 400 and payload["error"]["code"] == "bad_request"
     for path in ("/favicon.ico", "/robots.txt"):
         response = requests.get(upload_server + path, timeout=10)
         assert response.status_code == 404

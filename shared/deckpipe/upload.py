@@ -99,7 +99,7 @@ def accept(
         except (ApiError, TransientError):
             raise
         except Exception as exc:
-            log.error("upload failed unexpectedly: %r", exc)  # the traceback follows in web
+            log.warning("upload stopped: %r", exc)  # for the job id; web logs the rest
             raise
 
 

@@ -125,7 +125,11 @@ def plain_errors(handler: Callable[[Runtime, Request], Response]) -> Callable[..
                 log.error("answering %s %s: %r", request.method, request.path, exc)
             code, message = refusal(status)
             return finish_refusal(request, error_response(status, code, message))
-        except Exception:
+        except Exception as exc:
+            if _is_body_framing_error(exc):
+                response = error_response(400, "bad_request",
+                                          "The request body is malformed: its framing is invalid.")
+                return finish_refusal(request, response)
             job_id = _job_id(request)
             log.exception("unexpected error answering %s %s", request.method, request.path,
                           extra={"job_id": job_id} if job_id else {})
@@ -134,6 +138,13 @@ def plain_errors(handler: Callable[[Runtime, Request], Response]) -> Callable[..
             return finish_refusal(request, response)
 
     return answer
+
+
+def _is_body_framing_error(exc: Exception) -> bool:
+    """The server's own complaint, raised from reading the body (a broken chunk size,
+    a body cut short): the client's fault, not ours. gunicorn's parse errors live in
+    ``gunicorn.http.errors``; matched by module so web does not import a server."""
+    return type(exc).__module__.startswith("gunicorn.http")
 
 
 def _method_not_allowed(allowed: str) -> Response:
