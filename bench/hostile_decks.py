@@ -264,6 +264,19 @@ def external_relationships() -> bytes:
     )
 
 
+def one_slide() -> bytes:
+    """Not hostile: the one-slide reference deck memory ratios are taken against."""
+    from pptx import Presentation
+
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[0])
+    slide.shapes.title.text = "One slide"
+    slide.placeholders[1].text = "The reference for memory ratios"
+    out = io.BytesIO()
+    prs.save(out)
+    return out.getvalue()
+
+
 def long_deck(slides: int = 336) -> bytes:
     """A real corpus deck's slides repeated to ``slides`` slides (``big_deck.py``)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -289,10 +302,13 @@ HOSTILE_DECKS: dict[str, Callable[[], bytes]] = {
 
 
 def main() -> None:
+    """``hostile_decks.py OUT_DIR [NAME...]``: write the named decks (default all;
+    ``one_slide`` is the reference deck)."""
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/hostile-decks")
     out.mkdir(parents=True, exist_ok=True)
-    for name, build in HOSTILE_DECKS.items():
-        data = build()
+    builders = {"one_slide": one_slide, **HOSTILE_DECKS}
+    for name in sys.argv[2:] or list(HOSTILE_DECKS):
+        data = builders[name]()
         (out / f"{name}.pptx").write_bytes(data)
         print(f"{name}.pptx\t{len(data):,} bytes")
 
