@@ -28,15 +28,19 @@ _NAMES = {2: "POLYBEZIER", 41: "ANGLEARC", 53: "EXTFLOODFILL", 56: "POLYDRAW",
           97: "POLYTEXTOUTW", 114: "ALPHABLEND", 116: "TRANSPARENTBLT", 118: "GRADIENTFILL"}
 
 
-def header(data: bytes) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int], float]:
-    """(bounds in device pixels, frame in 0.01 mm, device pixels per mm) of an EMF."""
+def header(
+    data: bytes,
+) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int], tuple[float, float]]:
+    """(bounds in device pixels, frame in 0.01 mm, device pixels per mm across and
+    down: reference devices rarely have square pixels) of an EMF."""
     if len(data) < 88 or data[:4] != b"\x01\x00\x00\x00" or data[40:44] != b" EMF":
         raise MetafileError("not an EMF")
     bounds = struct.unpack_from("<4i", data, 8)
     frame = struct.unpack_from("<4i", data, 24)
     dev_w, dev_h, mm_w, mm_h = struct.unpack_from("<4i", data, 72)
-    px_per_mm = dev_w / mm_w if dev_w > 0 and mm_w > 0 else 96 / 25.4
-    return bounds, frame, px_per_mm
+    kx = dev_w / mm_w if dev_w > 0 and mm_w > 0 else 96 / 25.4
+    ky = dev_h / mm_h if dev_h > 0 and mm_h > 0 else kx
+    return bounds, frame, (kx, ky)
 
 
 def size_pt(data: bytes) -> tuple[float, float]:
@@ -46,14 +50,14 @@ def size_pt(data: bytes) -> tuple[float, float]:
     if w > 0 and h > 0:
         return w / 2540 * 72, h / 2540 * 72
     bw, bh = bounds[2] - bounds[0] + 1, bounds[3] - bounds[1] + 1
-    return bw / px_per_mm / 25.4 * 72, bh / px_per_mm / 25.4 * 72
+    return bw / px_per_mm[0] / 25.4 * 72, bh / px_per_mm[1] / 25.4 * 72
 
 
 def device_frame(data: bytes) -> tuple[float, float, float, float]:
     """The picture's rectangle in device pixels: the frame where it is sane, else the bounds."""
     bounds, frame, px_per_mm = header(data)
-    k = px_per_mm / 100
-    rect = (frame[0] * k, frame[1] * k, (frame[2] + 1) * k, (frame[3] + 1) * k)
+    kx, ky = px_per_mm[0] / 100, px_per_mm[1] / 100
+    rect = (frame[0] * kx, frame[1] * ky, (frame[2] + 1) * kx, (frame[3] + 1) * ky)
     if rect[2] - rect[0] > 1 and rect[3] - rect[1] > 1:
         return rect
     return (bounds[0], bounds[1], bounds[2] + 1, bounds[3] + 1)
@@ -307,10 +311,9 @@ def _text(rec: bytes, dev: Device, wide: bool) -> None:
     advance = None
     if off_dx and off_dx + 4 * n <= len(rec) and n:
         step = 2 if options & 0x2000 else 1  # ETO_PDY: pairs of (dx, dy)
-        dx = struct.unpack_from(f"<{n * step}i", rec, off_dx)[::step]
-        advance = float(sum(dx[:-1])) if n > 1 else None
-        if advance is not None and n > 1:
-            advance *= n / (n - 1)  # the last advance is often padding; use the mean
+        advance = float(sum(struct.unpack_from(f"<{n * step}i", rec, off_dx)[::step]))
+    if options & 0x2:  # ETO_OPAQUE: the rectangle is filled with the background colour
+        dev.fill_rect(*struct.unpack_from("<4i", rec, 56), dev.s.bk_color)
     dev.text(x, y, text.replace("\x00", ""), advance)
 
 

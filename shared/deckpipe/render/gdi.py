@@ -143,9 +143,10 @@ class Device:
     """The recording device context (see the module docstring).
 
     ``frame`` is the picture's rectangle in device units (left, top, right,
-    bottom); ``px_per_mm`` converts the fixed mapping modes' units."""
+    bottom); ``px_per_mm`` (across, down) converts the fixed mapping modes' units."""
 
-    def __init__(self, frame: tuple[float, float, float, float], px_per_mm: float = 96 / 25.4):
+    def __init__(self, frame: tuple[float, float, float, float],
+                 px_per_mm: tuple[float, float] = (96 / 25.4, 96 / 25.4)):
         left, top, right, bottom = frame
         if right == left or bottom == top:
             raise MetafileError("empty picture frame")
@@ -176,8 +177,8 @@ class Device:
                 m = min(abs(sx), abs(sy))
                 sx, sy = math.copysign(m, sx), math.copysign(m, sy)
         elif s.map_mode in _FIXED_MODES:
-            sx = _FIXED_MODES[s.map_mode] * self.px_per_mm
-            sy = -sx  # y grows upwards in the fixed modes
+            sx = _FIXED_MODES[s.map_mode] * self.px_per_mm[0]
+            sy = -_FIXED_MODES[s.map_mode] * self.px_per_mm[1]  # y grows upwards
         else:
             sx = sy = 1.0
         ox, oy = s.window_org
@@ -472,6 +473,11 @@ class Device:
         self._add(Op("image", self.s.clip, x=min(x0, x1), y=min(y0, y1), w=abs(x1 - x0),
                      h=abs(y1 - y0), png=png))
 
+    def fill_rect(self, left: float, top: float, right: float, bottom: float,
+                  color: RGB) -> None:
+        if right != left and bottom != top:
+            self._add(Op("path", self.s.clip, self._rect_segs(left, top, right, bottom), color))
+
     def fill_rect_with_brush(self, left: float, top: float, right: float, bottom: float,
                              rop: int = PATCOPY) -> None:
         """A BitBlt with no source bitmap: the brush (PATCOPY), black or white
@@ -481,7 +487,7 @@ class Device:
         if rop == PATCOPY and s.brush.style != 1:
             color = s.brush.color
         if color is not None:
-            self._add(Op("path", s.clip, self._rect_segs(left, top, right, bottom), color))
+            self.fill_rect(left, top, right, bottom, color)
 
 
 _DASHES = {1: (6.0, 2.0), 2: (1.0, 1.0), 3: (6.0, 2.0, 1.0, 2.0), 4: (6.0, 2.0, 1.0, 2.0, 1.0, 2.0)}

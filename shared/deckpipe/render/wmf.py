@@ -238,6 +238,8 @@ def _record(func: int, p: bytes, dev: Device, slots: list) -> None:  # noqa: C90
         dev.save()
     elif func == 0x0127:
         dev.restore(struct.unpack_from("<h", p)[0])
+    elif func == 0x012C:  # SELECTCLIPREGION: regions are not kept; back to no clipping
+        s.clip = ()
     elif func == 0x0416:  # INTERSECTCLIPRECT bottom right top left
         b, r, t, left = struct.unpack_from("<4h", p)
         dev.intersect_clip(left, t, r, b)
@@ -250,13 +252,14 @@ def _record(func: int, p: bytes, dev: Device, slots: list) -> None:  # noqa: C90
     elif func == 0x0A32:  # EXTTEXTOUT y x count options [rect] string [dx]
         y, x, n, options = struct.unpack_from("<hhhH", p)
         offset = 8 + (8 if options & 0x6 else 0)
+        if options & 0x2:  # ETO_OPAQUE: left top right bottom filled with the background
+            dev.fill_rect(*struct.unpack_from("<4h", p, 8), s.bk_color)
         n = max(0, min(n, len(p) - offset))
         text = p[offset : offset + n].decode("cp1252", "replace")
         dx_at = offset + n + (n & 1)
         advance = None
-        if n > 1 and dx_at + 2 * n <= len(p):
-            dx = struct.unpack_from(f"<{n}h", p, dx_at)
-            advance = float(sum(dx[:-1])) * n / (n - 1)
+        if n and dx_at + 2 * n <= len(p):
+            advance = float(sum(struct.unpack_from(f"<{n}h", p, dx_at)))
         dev.text(x, y, text, advance)
     elif func in (0x0F43, 0x0B41, 0x0940):
         _bitmap(func, p, dev)
