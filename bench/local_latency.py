@@ -144,17 +144,19 @@ def throughput(count: int, workers: int, decks: list[tuple[str, bytes]]) -> dict
     service = Service(workers=workers)
     try:
         started = time.perf_counter()
-        pending = {service.upload(deck, Path(path).name): path for path, deck in decks}
+        pending = [service.upload(deck, Path(path).name) for path, deck in decks]
         states: dict[str, int] = {}
+        # Jobs are taken roughly in order: watch the oldest unfinished one, so the poller
+        # costs the server one status request per 50 ms rather than a hundred.
         while pending:
             if time.perf_counter() - started > JOB_BOUND_SECONDS:
                 raise RuntimeError(f"{len(pending)} jobs did not end")
-            for job_id in list(pending):
-                state = service.state(job_id)
-                if state in ("done", "failed"):
-                    states[state] = states.get(state, 0) + 1
-                    del pending[job_id]
-            time.sleep(0.1)
+            state = service.state(pending[0])
+            if state in ("done", "failed"):
+                states[state] = states.get(state, 0) + 1
+                pending.pop(0)
+            else:
+                time.sleep(0.05)
         elapsed = time.perf_counter() - started
     finally:
         service.close()

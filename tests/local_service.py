@@ -65,9 +65,12 @@ class Service:
             self.kill()
 
     def kill(self) -> None:
-        """kill -9 of the whole service: the server, its workers and their render children."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        """kill -9 of the whole service: the server, and each worker with its render
+        children (every worker leads a process group of its own)."""
+        groups = [self.process.pid, *self.worker_pids()]
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
         self.process.wait(10)
 
     def worker_pids(self) -> list[int]:

@@ -1,6 +1,7 @@
 """End to end over HTTP against a real ``deckpipe serve`` (local backend, worker processes).
 
-The same decks, checks and bad inputs as the emulator tests, on one origin.
+The same decks, checks and bad inputs as the emulator tests, on one origin; and the upload
+page in Chromium, as test_page_browser drives it against the emulator stack.
 """
 
 from __future__ import annotations
@@ -8,12 +9,21 @@ from __future__ import annotations
 import io
 import socket
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import requests
 from local_service import PPTX_TYPE, Service
 from pypdf import PdfReader
 from test_e2e_emulators import E2E_DECKS, deck_words, pdf_text
+from test_page_browser import (
+    SMALL_DECKS,
+    Browsing,
+    browser,  # noqa: F401 - the session's Chromium, a fixture
+    drop_files,
+    pdf_pages,
+    read_deck,
+)
 from tests_support import STACK_MAX_UPLOAD, visible_slide_count
 
 
@@ -132,3 +142,48 @@ def test_idle_connections_do_not_block_health_or_uploads(local_service, make_dec
     finally:
         for sock in idle:
             sock.close()
+
+
+# --- the upload page in a real browser, on the one origin ------------------------------
+
+
+@pytest.fixture
+def tab(browser, local_service, request, output_dir):  # noqa: F811 - the fixture
+    """test_page_browser's tab, pointed at deckpipe serve's page (``/``)."""
+    stack = SimpleNamespace(urls={"upload": local_service.url, "status": local_service.url,
+                                  "result": local_service.url})
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    browsing = Browsing(page, stack)
+    page.on("console", lambda message: browsing.console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: browsing.errors.append(f"uncaught: {error}"))
+    page.on("console", lambda message: "Content Security Policy" in message.text
+            and browsing.errors.append(f"CSP: {message.text}"))
+    try:
+        yield browsing
+    finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(output_dir / "failure.png"), full_page=True)
+            (output_dir / "console.txt").write_text("\n".join(browsing.console) + "\n")
+        context.close()
+    assert browsing.errors == []  # no script errors, no policy violations
+
+
+def test_the_page_converts_a_chosen_deck_and_downloads_the_pdf(tab, corpus):
+    tab.open()
+    deck = corpus / "decks/poi/testPPT.pptx"
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(deck)
+    tab.wait_for_state(deck.name, "done")
+    assert pdf_pages(tab.download(deck.name)) == visible_slide_count(deck.read_bytes())
+
+
+def test_the_page_converts_three_dropped_decks(tab, corpus):
+    tab.open()
+    files = [(Path(rel).name, read_deck(corpus, rel)) for rel in SMALL_DECKS]
+    drop_files(tab.page, files)
+    for name, data in files:
+        tab.wait_for_state(name, "done")
+        assert pdf_pages(tab.download(name)) == visible_slide_count(data)

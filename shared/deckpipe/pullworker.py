@@ -158,8 +158,10 @@ class _VisibilityKeeper:
                 log.error("could not extend the message's visibility: %s", exc)
 
 
-def stop_on_signals(worker: PullWorker) -> None:
-    """SIGTERM/SIGINT once: finish the job in hand, then exit; twice: give it back now."""
+def stop_on_signals(worker: PullWorker, *, interrupt: bool = True) -> None:
+    """SIGTERM (and SIGINT if ``interrupt``) once: finish the job in hand, then exit;
+    twice: give it back now. A supervised worker ignores SIGINT: Ctrl-C in a terminal
+    reaches the whole process group, and its supervisor decides when to stop it."""
 
     def handle(signum: int, frame: object) -> None:
         if worker.stopping.is_set():
@@ -168,4 +170,18 @@ def stop_on_signals(worker: PullWorker) -> None:
         worker.stop()
 
     signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGINT, handle if interrupt else signal.SIG_IGN)
+
+
+def stop_when_orphaned(worker: PullWorker, parent_pid: int) -> None:
+    """Stop (finishing the job in hand) if the supervising process disappears, so a
+    killed service leaves no workers behind taking jobs."""
+    import os
+
+    def watch() -> None:
+        while not worker.stopping.wait(1.0):
+            if os.getppid() != parent_pid:
+                log.warning("supervisor %d is gone; stopping", parent_pid)
+                worker.stop()
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()

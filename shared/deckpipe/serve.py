@@ -194,8 +194,12 @@ class Supervisor:
 
     def _spawn(self, slot: int) -> None:
         argv = [sys.executable, "-m", "deckpipe.cli", "worker",
-                "--data-dir", self.rt.settings.data_dir]
-        self.workers[slot] = subprocess.Popen(argv, env=self.env, stdin=subprocess.DEVNULL)
+                "--data-dir", self.rt.settings.data_dir, "--supervised-by", str(os.getpid())]
+        # Each worker leads its own process group, so Ctrl-C in the terminal reaches only
+        # this process, which stops the workers in order (a worker whose supervisor dies
+        # notices and stops by itself).
+        self.workers[slot] = subprocess.Popen(argv, env=self.env, stdin=subprocess.DEVNULL,
+                                              start_new_session=True)
         self._started_at[slot] = time.monotonic()
 
     def _watch(self) -> None:
@@ -347,7 +351,9 @@ def worker(args: argparse.Namespace) -> int:
     # which is when another worker may take the job over.
     policy = pullworker.PullPolicy(visibility_timeout=settings.lease_seconds)
     pulled = pullworker.PullWorker(rt, rt.queue, policy=policy)
-    pullworker.stop_on_signals(pulled)
+    pullworker.stop_on_signals(pulled, interrupt=args.supervised_by is None)
+    if args.supervised_by is not None:
+        pullworker.stop_when_orphaned(pulled, args.supervised_by)
     try:
         pulled.run()
     except KeyboardInterrupt:
@@ -365,6 +371,8 @@ def add_arguments(serve_parser: argparse.ArgumentParser,
     for parser in (serve_parser, worker_parser):
         parser.add_argument("--data-dir", help="where jobs, decks and PDFs are kept "
                             "(default: DECKPIPE_DATA_DIR or .deckpipe/data)")
+    worker_parser.add_argument("--supervised-by", type=int, metavar="PID",
+                               help=argparse.SUPPRESS)  # set by deckpipe serve
     serve_parser.set_defaults(run=serve)
     worker_parser.set_defaults(run=worker)
 
