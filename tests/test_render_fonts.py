@@ -122,9 +122,12 @@ def test_every_family_file_is_shipped_with_a_licence():
         ("Lucida Console", "DejaVu Sans", False),  # not in fontconfig's monospace list
         ("Some Unknown Serif", "DejaVu Sans", False),  # fontconfig does not read names
         ("Fancy Grotesk", "DejaVu Sans", False),
-        # URW base35 clones are not shipped: nearest shipped family
-        ("Palatino Linotype", "Liberation Serif", False),
-        ("Century Schoolbook", "Liberation Serif", False),
+        # PostScript core names: their URW base35 clones, as fontconfig picks them
+        ("Palatino Linotype", "P052", True),
+        ("Century Schoolbook", "C059", True),
+        ("Bookman Old Style", "URW Bookman", True),
+        ("ITC Avant Garde Gothic", "URW Gothic", True),
+        ("ITC Zapf Chancery", "Z003", True),
     ],
 )
 def test_typeface_mapping(typeface, family, exact):
@@ -431,3 +434,18 @@ def test_empty_theme_ea_font_falls_back_to_the_script_font_of_the_run_language()
     assert report.fonts_substituted["Arial"] == "Liberation Sans"  # minor font's Hebr entry
     assert "LiberationSans" in embedded_fonts(data)
 
+
+
+def test_urw_clone_is_embedded_with_its_own_widths():
+    prs = pptx.Presentation()
+    text_box(prs, "Palatino words", "Palatino Linotype")
+    text_box(prs, "Bookman words", "Bookman Old Style")
+    text_box(prs, "Chancery words", "ITC Zapf Chancery")  # a script face, not Zapf Dingbats
+    _, data = render(saved(prs))
+    embedded = embedded_fonts(data)
+    assert {"P052-Roman", "URWBookman-Light", "Z003-MediumItalic"} <= embedded
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    assert "Chancery words" in text
+    # P052's advance widths are Palatino's (URW's AFM: H = 832, space = 250 per 1000).
+    face = fonts.face("P052-Roman")
+    assert fonts.text_width("H ", face.name, 1000) == pytest.approx(832 + 250, abs=1)

@@ -23,6 +23,10 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 _TOPIC_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$")
 _ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 _PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_S3_BUCKET_RE = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_SQS_URL_RE = re.compile(r"^https?://[^/\s]+/[0-9]{12}/[A-Za-z0-9_-]{1,80}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,12 @@ class Settings:
     render_memory_mib: int = 640
     render_timeout_seconds: float = 300.0
     slide_timeout_seconds: float = 60.0
+    # The aws backend (S3, DynamoDB, SQS); DECKPIPE_BUCKET names its S3 bucket.
+    dynamodb_table: str = ""
+    sqs_queue_url: str = ""
+    sqs_dead_letter_url: str = ""
+    aws_region: str = ""
+    aws_endpoint_url: str | None = None  # one endpoint for every AWS client (moto, locally)
 
     @property
     def dead_letter_topic(self) -> str:
@@ -157,7 +167,7 @@ _ENV.update(
     retention_days=(
         "DECKPIPE_RETENTION_DAYS", _number(int, 1, "a whole number of days, at least 1"), False
     ),
-    backend=("DECKPIPE_BACKEND", _choice("google", "memory", "local"), False),
+    backend=("DECKPIPE_BACKEND", _choice("google", "memory", "local", "aws"), False),
     data_dir=("DECKPIPE_DATA_DIR", _text(None, "a directory path"), False),
     public_url=("DECKPIPE_PUBLIC_URL", _url, False),
     max_upload_bytes=(
@@ -191,7 +201,18 @@ _ENV.update(
     slide_timeout_seconds=(
         "DECKPIPE_SLIDE_TIMEOUT_SECONDS", _number(float, 1, "seconds, at least 1"), False
     ),
+    dynamodb_table=("DECKPIPE_DYNAMODB_TABLE", _text(_TABLE_RE, "a DynamoDB table name"), False),
+    sqs_queue_url=("DECKPIPE_SQS_QUEUE_URL", _text(_SQS_URL_RE, "an SQS queue URL"), False),
+    sqs_dead_letter_url=(
+        "DECKPIPE_SQS_DLQ_URL", _text(_SQS_URL_RE, "an SQS queue URL"), False
+    ),
+    aws_region=("AWS_REGION", _text(_REGION_RE, "an AWS region such as eu-west-1"), False),
+    aws_endpoint_url=("DECKPIPE_AWS_ENDPOINT_URL", _url, False),
 )
+
+# Required by the aws backend (the "required" flag above is the google backend's).
+_AWS_REQUIRED = ("bucket", "status_url", "result_url", "dynamodb_table", "sqs_queue_url",
+                 "sqs_dead_letter_url", "aws_region")
 
 
 def load_settings(
@@ -213,7 +234,9 @@ def load_settings(
         var, parse, required = _ENV[field.name]
         raw = env.get(var)
         if raw is None or raw == "":
-            if required and backend == "google":
+            if (required and backend == "google") or (
+                backend == "aws" and field.name in _AWS_REQUIRED
+            ):
                 problems.append(f"{var} is not set: expected {_describe(field.name)}")
             continue
         try:
@@ -225,6 +248,10 @@ def load_settings(
             f"DECKPIPE_UPLOAD_CHUNK_BYTES={values['upload_chunk_bytes']} is not valid: "
             "expected a multiple of 262144"
         )
+    bucket = values.get("bucket", "")
+    if backend == "aws" and bucket and not _S3_BUCKET_RE.match(bucket):
+        problems.append(f"DECKPIPE_BUCKET={bucket!r} is not valid: expected an S3 bucket name "
+                        "(3-63 lowercase letters, digits, dots and hyphens)")
     if problems:
         raise ConfigError("invalid configuration: " + "; ".join(problems))
     if "log_level" in values:
@@ -245,6 +272,10 @@ def _describe(name: str) -> str:
         "topic": "the Pub/Sub topic id that carries conversion jobs",
         "status_url": "the public base URL of the status function",
         "result_url": "the public base URL of the result function",
+        "dynamodb_table": "the DynamoDB table for jobs and idempotency keys",
+        "sqs_queue_url": "the URL of the SQS queue that carries conversion jobs",
+        "sqs_dead_letter_url": "the URL of that queue's dead-letter queue",
+        "aws_region": "the AWS region (Lambda sets it)",
     }[name]
 
 

@@ -9,8 +9,8 @@ Debian 12 resolves a typeface it lacks through fontconfig, so
    New Roman/Times -> Liberation Serif, Courier New/Courier -> Liberation Mono;
    fontconfig's ``30-metric-aliases.conf``);
 2. a PostScript core name (Palatino, Century Schoolbook, Bookman, Avant
-   Garde, Zapf Chancery) is drawn with a URW base35 clone, which we do not
-   ship; the nearest shipped family stands in;
+   Garde, Zapf Chancery) is drawn with its URW base35 clone (P052, C059,
+   URW Bookman, URW Gothic, Z003; converted to TrueType by ``fontbuild``);
 3. any other name -- including "Calibri Light", "Segoe UI", "Verdana",
    "Georgia" -- gets fontconfig's default for the name's generic class:
    DejaVu Sans, or DejaVu Serif / DejaVu Sans Mono for the names fontconfig
@@ -57,6 +57,14 @@ FAMILIES: dict[str, tuple[str, str, str, str]] = {
     "DejaVu Sans Mono": ("DejaVuSansMono", "DejaVuSansMono-Bold", "DejaVuSansMono-Oblique",
                          "DejaVuSansMono-BoldOblique"),
     "Droid Sans Fallback": ("DroidSansFallback",) * 4,
+    # URW base35 clones, converted to TrueType outlines by ``fontbuild``.
+    "P052": ("P052-Roman", "P052-Bold", "P052-Italic", "P052-BoldItalic"),
+    "C059": ("C059-Roman", "C059-Bold", "C059-Italic", "C059-BdIta"),
+    "URW Bookman": ("URWBookman-Light", "URWBookman-Demi", "URWBookman-LightItalic",
+                    "URWBookman-DemiItalic"),
+    "URW Gothic": ("URWGothic-Book", "URWGothic-Demi", "URWGothic-BookOblique",
+                   "URWGothic-DemiOblique"),
+    "Z003": ("Z003-MediumItalic",) * 4,
 }  # fmt: skip
 FALLBACK_FAMILY = "DejaVu Sans"
 CJK_FAMILY = "Droid Sans Fallback"
@@ -107,18 +115,21 @@ _NARROW = _names("Arial Narrow", "Liberation Sans Narrow", "Helvetica Narrow",
                  "Nimbus Sans Narrow", "TeX Gyre Heros Cn")  # fmt: skip
 NARROW_SCALE = 0.82
 # 2. PostScript core families that fontconfig gives to a URW base35 clone
-# (61-urw-*.conf). Not shipped: the nearest shipped family by look stands in.
+# (61-urw-*.conf, 61-urw-fallback-backwards.conf), shipped as TrueType copies.
 _URW: dict[str, tuple[str, ...]] = {
-    "Liberation Serif": _names(
+    "P052": _names(
         "Palatino", "Palatino Linotype", "P052", "URW Palladio L", "Palladio URW",
-        "TeX Gyre Pagella", "Century Schoolbook", "New Century Schoolbook", "C059",
-        "Century Schoolbook L", "Century SchoolBook URW", "TeX Gyre Schola", "Bookman",
-        "ITC Bookman", "Bookman Old Style", "URW Bookman", "URW Bookman L", "Bookman URW",
-        "TeX Gyre Bonum"),
-    "DejaVu Sans": _names(
+        "TeX Gyre Pagella"),
+    "C059": _names(
+        "Century Schoolbook", "New Century Schoolbook", "C059", "Century Schoolbook L",
+        "Century SchoolBook URW", "TeX Gyre Schola"),
+    "URW Bookman": _names(
+        "Bookman", "ITC Bookman", "Bookman Old Style", "URW Bookman", "URW Bookman L",
+        "Bookman URW", "TeX Gyre Bonum"),
+    "URW Gothic": _names(
         "Avant Garde", "ITC Avant Garde Gothic", "URW Gothic", "URW Gothic L",
         "TeX Gyre Adventor"),
-    "DejaVu Serif": _names(
+    "Z003": _names(
         "Zapf Chancery", "ITC Zapf Chancery", "URW Chancery L", "Chancery URW", "Z003",
         "TeX Gyre Chorus"),
 }  # fmt: skip
@@ -144,7 +155,7 @@ TYPEFACES: dict[str, Mapping] = {
        for family, names in _METRIC.items() for n in names},
     **{n: Mapping("Liberation Sans", NARROW_SCALE, why="condensed to Arial Narrow's widths")
        for n in _NARROW},
-    **{n: Mapping(family, why="as the nearest shipped font to its URW clone")
+    **{n: Mapping(family, exact=True, why="its URW base35 clone")
        for family, names in _URW.items() for n in names},
 }  # fmt: skip
 """Lower-case, blank-free typeface name -> mapping, for the names fontconfig

@@ -9,7 +9,7 @@ fallback font (DejaVu Sans) draws; the rest become a bullet.
 
 from __future__ import annotations
 
-SYMBOL_TYPEFACES = ("wingdings", "webdings", "symbol", "marlett", "zapf")
+SYMBOL_TYPEFACES = ("wingdings", "webdings", "symbol", "marlett", "zapfdingbats", "zapf dingbats")
 SYMBOL_DRAW_FONT = "DejaVu Sans"
 
 _WINGDINGS = {
