@@ -38,7 +38,7 @@ def test_missing_required_setting_is_named(var):
         ("DECKPIPE_BUCKET", "Bad Bucket", "Cloud Storage bucket name"),
         ("DECKPIPE_STATUS_URL", "ftp://x", "http(s) URL"),
         ("DECKPIPE_MAX_ATTEMPTS", "1.5", "integer"),
-        ("DECKPIPE_BACKEND", "aws", "one of google, memory"),
+        ("DECKPIPE_BACKEND", "azure", "one of google, memory"),
         ("DECKPIPE_UPLOAD_CHUNK_BYTES", "300000", "multiple of 262144"),
         ("DECKPIPE_UPLOAD_URL", "127.0.0.1:8091", "http(s) URL"),
         ("DECKPIPE_ALLOWED_ORIGINS", "https://a.test/page", "scheme and host, no path"),

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aws_moto import aws_env
 
 from deckpipe import jobs
 from deckpipe.blobs import BlobExists, BlobNotFound
@@ -23,7 +24,7 @@ from deckpipe.config import load_settings
 from deckpipe.errors import TransientError
 from deckpipe.runtime import Runtime, build
 
-BACKENDS = ["memory", "local", "google"]
+BACKENDS = ["memory", "local", "google", "aws"]
 PDF = "application/pdf"
 
 
@@ -44,6 +45,8 @@ def backend_env(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> di
         return {"DECKPIPE_BACKEND": "memory"}
     if name == "local":
         return {"DECKPIPE_BACKEND": "local", "DECKPIPE_DATA_DIR": str(tmp_path / "data")}
+    if name == "aws":  # S3, DynamoDB, SQS on the session's moto server, provisioned afresh
+        return aws_env(request.getfixturevalue("moto_endpoint"))
     stack = request.getfixturevalue("stack")  # the session's emulators, emptied
     return {
         "DECKPIPE_BACKEND": "google",

@@ -8,16 +8,19 @@ import multiprocessing
 import time
 
 import pytest
+from aws_moto import aws_env
 
 from deckpipe.config import load_settings
 from deckpipe.jobqueue import JobMessage, PullQueue
 from deckpipe.runtime import build
 
-PULLED = ["local"]
+PULLED = ["local", "aws"]
 
 
 @pytest.fixture(params=PULLED)
 def env(request, tmp_path) -> dict[str, str]:
+    if request.param == "aws":  # SQS and its dead-letter queue on moto, provisioned afresh
+        return aws_env(request.getfixturevalue("moto_endpoint"))
     return {"DECKPIPE_BACKEND": "local", "DECKPIPE_DATA_DIR": str(tmp_path / "data")}
 
 
@@ -26,18 +29,19 @@ def queue(env) -> PullQueue:
     return build(load_settings(env)).queue
 
 
-def test_a_received_message_is_hidden_then_redelivered_after_the_timeout(queue):
+def test_a_received_message_is_hidden_then_redelivered_after_the_timeout(env, queue):
     queue.publish(JobMessage("a" * 32))
-    (first,) = queue.receive(visibility_timeout=0.5)
+    (first,) = queue.receive(visibility_timeout=1)  # SQS counts whole seconds
     assert first.message.job_id == "a" * 32 and first.receive_count == 1
     assert not first.message.dead_letter and first.message.published_at is not None
-    assert queue.receive(visibility_timeout=0.5) == []
-    time.sleep(0.6)
+    assert queue.receive(visibility_timeout=1) == []
+    time.sleep(1.2)
     (again,) = queue.receive(visibility_timeout=30)
     assert again.message.message_id == first.message.message_id
     assert again.receive_count == 2 and again.receipt != first.receipt
-    queue.delete(first.receipt)  # a stale receipt acknowledges nothing
-    assert not queue.change_visibility(first.receipt, 0)
+    if env["DECKPIPE_BACKEND"] != "aws":  # SQS: a stale receipt "might" still delete
+        queue.delete(first.receipt)  # a stale receipt acknowledges nothing
+        assert not queue.change_visibility(first.receipt, 0)
     assert queue.change_visibility(again.receipt, 0)
     (third,) = queue.receive(visibility_timeout=30)
     queue.delete(third.receipt)

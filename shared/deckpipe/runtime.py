@@ -61,6 +61,8 @@ def build(settings: Settings, uses: tuple[str, ...] = PARTS) -> Runtime:
                   "queue": memory.MemoryJobQueue}
     elif settings.backend == "local":
         makers = _local_makers(settings)
+    elif settings.backend == "aws":
+        makers = _aws_makers(settings)
     else:
         makers = {
             "blobs": lambda: _gcs(settings),
@@ -84,6 +86,32 @@ def _local_makers(settings: Settings) -> dict:
         "jobs": lambda: sqlite_jobs.SqliteJobStore(db()),
         "queue": lambda: sqlite_queue.SqliteJobQueue(db()),
     }
+
+
+def _aws_makers(settings: Settings) -> dict:
+    """S3, DynamoDB and SQS; boto3 is imported only by these backends' modules."""
+
+    def s3() -> BlobStore:
+        from .backends.s3 import S3BlobStore
+
+        return S3BlobStore(settings.bucket, region=settings.aws_region,
+                           endpoint_url=settings.aws_endpoint_url,
+                           part_size=settings.upload_chunk_bytes)
+
+    def dynamodb() -> JobStore:
+        from .backends.dynamodb import DynamoJobStore
+
+        return DynamoJobStore(settings.dynamodb_table, region=settings.aws_region,
+                              endpoint_url=settings.aws_endpoint_url,
+                              retention_days=settings.retention_days)
+
+    def sqs() -> JobQueue:
+        from .backends.sqs import SqsJobQueue
+
+        return SqsJobQueue(settings.sqs_queue_url, dead_letter_url=settings.sqs_dead_letter_url,
+                           region=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+
+    return {"blobs": s3, "jobs": dynamodb, "queue": sqs}
 
 
 def _gcs(settings: Settings) -> BlobStore:

@@ -1,0 +1,283 @@
+"""S3 backend on boto3: create-only writes, streamed multipart uploads, ranged reads.
+
+Every write carries ``If-None-Match: *`` (on ``PutObject`` and on
+``CompleteMultipartUpload``): it creates the object or fails with 412, so no write
+silently replaces another. S3 answers 409 ``ConditionalRequestConflict`` when two
+conditional writes of one key overlap; the loser retries once and then meets the
+winner's object (412, ``BlobExists``).
+
+botocore retries a write whose answer was lost; the retry then finds the object it
+had in fact created and fails its precondition. Such a write is recognised as our
+own (same size and MD5 as what we sent) and succeeds, as on Cloud Storage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from botocore.exceptions import ClientError
+
+from ..blobs import BlobExists, BlobInfo, BlobNotFound, BlobStore, BlobUpload
+from ._aws import client, error_code, http_status, transient_errors
+
+MIN_PART = 5 << 20  # S3's smallest part but the last
+READ_CHUNK = 256 * 1024  # what a streamed read yields at a time
+SEEK_BUFFER = 256 * 1024  # what the seekable reader fetches per range request
+MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+class S3BlobStore(BlobStore):
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        region: str = "us-east-1",
+        endpoint_url: str | None = None,
+        s3_client: Any = None,
+        part_size: int = 8 << 20,
+    ) -> None:
+        self._s3 = s3_client or client("s3", region=region, endpoint_url=endpoint_url)
+        self._bucket = bucket
+        self._part_size = max(MIN_PART, part_size)
+
+    def upload(self, name: str, *, content_type: str) -> BlobUpload:
+        return _S3Upload(self._s3, self._bucket, name, content_type, self._part_size)
+
+    def put(self, name: str, data: bytes, *, content_type: str) -> BlobInfo:
+        self._create(name, data, content_type)
+        return self._stat_written(name)
+
+    def _create(self, name: str, data: bytes, content_type: str) -> None:
+        for attempt in (1, 2):
+            with transient_errors("S3"):
+                try:
+                    self._s3.put_object(Bucket=self._bucket, Key=name, Body=data,
+                                        ContentType=content_type, IfNoneMatch="*")
+                    return
+                except ClientError as exc:
+                    if _conflict(exc) and attempt == 1:
+                        continue  # an overlapping conditional write: look again
+                    if _conflict(exc) or _precondition_failed(exc):
+                        self._ours_or_exists(name, len(data), hashlib.md5(data).hexdigest())
+                        return
+                    raise
+
+    def _ours_or_exists(self, name: str, size: int, md5_hex: str) -> None:
+        """After a create-only write failed: is the object there the one we sent?
+
+        Names are fresh (a random job id), so the same size and MD5 (a single-part
+        object's ETag under SSE-S3) mean it is ours. Anything else: ``BlobExists``.
+        """
+        existing = self._head(name)
+        if existing is not None and existing["ContentLength"] == size and (
+            existing.get("ETag", "").strip('"') == md5_hex
+        ):
+            return
+        raise BlobExists(f"object {name} already exists")
+
+    def _stat_written(self, name: str) -> BlobInfo:
+        info = self.stat(name)
+        if info is None:  # S3 is strongly consistent: a created object is visible at once
+            raise BlobNotFound(f"object {name} vanished right after it was written")
+        return info
+
+    def open(self, name: str) -> BinaryIO:
+        head = self._head(name)
+        if head is None:
+            raise BlobNotFound(f"object {name} not found")
+        raw = _RangeReader(self._s3, self._bucket, name, head["ContentLength"], head["ETag"])
+        return io.BufferedReader(raw, buffer_size=SEEK_BUFFER)  # type: ignore[return-value]
+
+    def download(self, name: str, fileobj: BinaryIO) -> int:
+        size = 0
+        for chunk in self._stream(name, None):
+            fileobj.write(chunk)
+            size += len(chunk)
+        return size
+
+    def stat(self, name: str) -> BlobInfo | None:
+        head = self._head(name)
+        return None if head is None else _info(name, head)
+
+    def list(self, prefix: str) -> Iterator[BlobInfo]:
+        pages = self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=prefix
+        )
+        with transient_errors("S3"):
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    yield BlobInfo(
+                        name=item["Key"], size=int(item["Size"]),
+                        content_type="application/octet-stream",  # not listed; stat has it
+                        etag=item["ETag"].strip('"'), created_at=item["LastModified"],
+                    )
+
+    def read_range(self, name: str, start: int, length: int) -> Iterator[bytes]:
+        if length <= 0:
+            return
+        yield from self._stream(name, f"bytes={start}-{start + length - 1}")
+
+    def delete(self, name: str) -> None:
+        with transient_errors("S3"):
+            self._s3.delete_object(Bucket=self._bucket, Key=name)  # a missing key is no error
+
+    def _head(self, name: str) -> dict[str, Any] | None:
+        with transient_errors("S3"):
+            try:
+                return self._s3.head_object(Bucket=self._bucket, Key=name)
+            except ClientError as exc:
+                if error_code(exc) in MISSING or http_status(exc) == 404:
+                    return None
+                raise
+
+    def _stream(self, name: str, byte_range: str | None) -> Iterator[bytes]:
+        """One GET (ranged or whole), its body yielded in bounded chunks."""
+        extra = {"Range": byte_range} if byte_range else {}
+        with transient_errors("S3"):
+            try:
+                body = self._s3.get_object(Bucket=self._bucket, Key=name, **extra)["Body"]
+            except ClientError as exc:
+                if error_code(exc) in MISSING or http_status(exc) == 404:
+                    raise BlobNotFound(f"object {name} not found") from None
+                raise
+            with contextlib.closing(body):
+                yield from body.iter_chunks(READ_CHUNK)
+
+
+class _RangeReader(io.RawIOBase):
+    """A seekable raw reader: each read is one ranged GET pinned to the object's ETag,
+    so a read never mixes two versions (objects are create-only anyway)."""
+
+    def __init__(self, s3: Any, bucket: str, name: str, size: int, etag: str) -> None:
+        self._s3, self._bucket, self._name, self._etag = s3, bucket, name, etag
+        self._size, self._pos = size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self._size - self._pos)
+        if want <= 0:
+            return 0
+        end = self._pos + want - 1
+        with transient_errors("S3"):
+            body = self._s3.get_object(Bucket=self._bucket, Key=self._name, IfMatch=self._etag,
+                                       Range=f"bytes={self._pos}-{end}")["Body"]
+            with contextlib.closing(body):
+                data = body.read()
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+class _S3Upload(BlobUpload):
+    """Buffers up to one part: a small object goes up in one create-only PUT, a large
+    one as a multipart upload whose completion is create-only, so memory stays bounded
+    by one part whatever the size, and nothing is visible before ``commit``."""
+
+    def __init__(self, s3: Any, bucket: str, name: str, content_type: str, part_size: int
+                 ) -> None:
+        self._s3, self._bucket, self._name = s3, bucket, name
+        self._content_type, self._part_size = content_type, part_size
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self._md5 = hashlib.md5()
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        self._md5.update(data)
+        self._size += len(data)
+        self._buffer += data
+        try:
+            # Keep at most one part in hand; what is left at commit is the last part
+            # (or, if no part went up, the whole object in one PUT).
+            while len(self._buffer) > self._part_size:
+                self._send_part(bytes(self._buffer[: self._part_size]))
+                del self._buffer[: self._part_size]
+        except BaseException:
+            self.abort()
+            raise
+
+    def _send_part(self, data: bytes) -> None:
+        with transient_errors("S3"):
+            if self._upload_id is None:
+                self._upload_id = self._s3.create_multipart_upload(
+                    Bucket=self._bucket, Key=self._name, ContentType=self._content_type
+                )["UploadId"]
+            number = len(self._parts) + 1
+            answer = self._s3.upload_part(Bucket=self._bucket, Key=self._name, Body=data,
+                                          UploadId=self._upload_id, PartNumber=number)
+        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    def commit(self) -> BlobInfo:
+        store = S3BlobStore(self._bucket, s3_client=self._s3)
+        try:
+            if self._upload_id is None:
+                store._create(self._name, bytes(self._buffer), self._content_type)
+            else:
+                if self._buffer:
+                    self._send_part(bytes(self._buffer))
+                self._buffer = bytearray()
+                self._complete()
+        except BaseException:
+            self.abort()
+            raise
+        return store._stat_written(self._name)
+
+    def _complete(self) -> None:
+        with transient_errors("S3"):
+            try:
+                self._s3.complete_multipart_upload(
+                    Bucket=self._bucket, Key=self._name, UploadId=self._upload_id,
+                    MultipartUpload={"Parts": self._parts}, IfNoneMatch="*",
+                )
+            except ClientError as exc:
+                if _precondition_failed(exc) or _conflict(exc):
+                    raise BlobExists(f"object {self._name} already exists") from None
+                raise
+        self._upload_id = None  # completed: nothing left to abort
+
+    def abort(self) -> None:
+        self._buffer = bytearray()
+        upload_id, self._upload_id = self._upload_id, None
+        if upload_id is None:
+            return
+        with contextlib.suppress(Exception):  # best effort; a lifecycle rule sweeps leftovers
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._name,
+                                            UploadId=upload_id)
+
+
+def _precondition_failed(exc: ClientError) -> bool:
+    return error_code(exc) == "PreconditionFailed" or http_status(exc) == 412
+
+
+def _conflict(exc: ClientError) -> bool:
+    return error_code(exc) == "ConditionalRequestConflict" or http_status(exc) == 409
+
+
+def _info(name: str, head: dict[str, Any]) -> BlobInfo:
+    return BlobInfo(
+        name=name,
+        size=int(head["ContentLength"]),
+        content_type=head.get("ContentType") or "application/octet-stream",
+        etag=str(head.get("ETag", "")).strip('"'),
+        created_at=head.get("LastModified"),
+    )
