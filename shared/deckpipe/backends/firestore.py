@@ -24,8 +24,8 @@ from ._google import TRANSIENT, transient_errors
 R = TypeVar("R")
 log = logs.get_logger(__name__)
 
-RETRY_SECONDS = 15.0  # total time one call may spend retrying
-TIMEOUT_SECONDS = 10.0  # one attempt
+RETRY_SECONDS = 10.0  # total time one call may spend retrying
+TIMEOUT_SECONDS = 5.0  # one attempt (a document read or write takes milliseconds)
 RETRY = retries.Retry(
     predicate=retries.if_exception_type(
         gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError,

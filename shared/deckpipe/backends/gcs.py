@@ -30,8 +30,8 @@ from ._google import transient_errors
 
 READ_CHUNK = 1 << 20
 PROBE_CHUNK = 256 * 1024
-RETRY_SECONDS = 15.0  # total time one call may spend retrying
-TIMEOUT = (5.0, 20.0)  # seconds to connect, and to wait for each read of an answer
+RETRY_SECONDS = 10.0  # total time one call may spend retrying
+TIMEOUT = (5.0, 15.0)  # seconds to connect, and to wait for each read of an answer
 # Our writes are all create-only, so retrying them is always safe (and needed: the
 # library retries a conditional write only with this policy or its own default).
 RETRY = DEFAULT_RETRY.with_timeout(RETRY_SECONDS)
