@@ -176,6 +176,38 @@ def test_damaged_and_oversized_files_raise_metafile_error(monkeypatch) -> None:
         metafile.read(_emf(*[_poly16(86, TRIANGLE)] * 5))
 
 
+def _plus(*records: bytes) -> bytes:
+    """An EMF whose drawing is all EMF+ records, in one GDI comment."""
+    payload = b"".join(records)
+    return _emf(_rec(70, struct.pack("<I", 4 + len(payload)) + b"EMF+" + payload))
+
+
+def _plus_rec(kind: int, flags: int, data: bytes) -> bytes:
+    return struct.pack("<HHII", kind, flags, 12 + len(data), len(data)) + data
+
+
+def test_emf_plus_only_files_are_drawn_from_their_emf_plus_records() -> None:
+    header = _plus_rec(0x4001, 0, struct.pack("<IIII", 0xDBC01002, 0, 96, 96))
+    red_brush = _plus_rec(0x4008, 0x0100 | 5, struct.pack("<III", 0xDBC01002, 0, 0xFFFF0000))
+    fill_rects = _plus_rec(0x400A, 0, struct.pack("<II4f", 5, 1, 100, 100, 200, 300))
+    path = struct.pack("<III", 0xDBC01002, 3, 0) + struct.pack("<6f", 0, 0, 500, 0, 500, 500)
+    path += bytes([0, 1, 0x81]) + b"\x00"
+    path_obj = _plus_rec(0x4008, 0x0300 | 7, path)
+    fill_path = _plus_rec(0x4014, 0x8000 | 7, struct.pack("<I", 0xFF0000FF))  # inline blue
+    font = _plus_rec(0x4008, 0x0600 | 2, struct.pack("<IfIIII", 0xDBC01002, 40.0, 2, 1, 0, 2)
+                     + "Hi".encode("utf-16-le"))
+    string = _plus_rec(0x401C, 0x8000 | 2, struct.pack("<III4f", 0xFF008000, 0xFFFFFFFF, 2,
+                                                        10, 20, 0, 0) + "Hi".encode("utf-16-le"))
+    data = _plus(header, red_brush, fill_rects, path_obj, fill_path, font, string)
+    rect, triangle, text = metafile.read(data).ops
+    assert rect.fill == (1.0, 0.0, 0.0) and rect.stroke is None
+    assert rect.segs[2][1:] == pytest.approx((300 * 1000 / 999.1, 400 * 1000 / 999.1), rel=1e-3)
+    assert triangle.fill == (0.0, 0.0, 1.0)
+    assert [s[0] for s in triangle.segs] == ["M", "L", "L", "Z"]
+    assert text.text == "Hi" and text.font.weight == 700 and text.size == pytest.approx(40)
+    assert text.color == pytest.approx((0.0, 128 / 255, 0.0))
+
+
 # -- in a deck ------------------------------------------------------------------------------
 
 
