@@ -164,3 +164,17 @@ def test_start_up_stops_with_one_clear_message(tmp_path):
     assert google.returncode == 1 and "DECKPIPE_BACKEND=google is not valid here" in google.stderr
     broken = run_serve("--port", "0", env={"DECKPIPE_MAX_ATTEMPTS": "many"})
     assert broken.returncode == 1 and "DECKPIPE_MAX_ATTEMPTS='many'" in broken.stderr
+
+
+def test_the_sweeper_requeues_a_job_that_lost_its_message(rt, make_deck):
+    """An upload that died between creating its job and publishing it: the reaper pass of
+    the sweeper publishes it again, and a worker converts it."""
+    job = jobs.new_job(jobs.new_job_id(), "d.pptx", input_bytes=1, input_sha256="x")
+    rt.blobs.put(job.input_object, make_deck(["a"]), content_type="application/octet-stream")
+    ten_minutes_ago = jobs.utcnow() - timedelta(minutes=10)
+    rt.jobs.create(job.replace(created_at=ten_minutes_ago, updated_at=ten_minutes_ago))
+    assert rt.queue.depth()["waiting"] == 0
+    counts = serve.sweep(rt)
+    assert counts["requeued"] == 1 and counts["expired"] == 0
+    assert worker(rt, ScriptedRenderer()).run_once()
+    assert rt.jobs.get(job.job_id).state == jobs.DONE

@@ -303,6 +303,7 @@ def serve(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)  # even if started with SIGINT ignored (a script's &)
     try:
         server.run()  # returns on KeyboardInterrupt (Ctrl-C or SIGTERM)
     except KeyboardInterrupt:
