@@ -398,7 +398,7 @@ def test_only_http_https_and_mailto_links_reach_the_pdf(tmp_path):
     deck = io.BytesIO()
     prs.save(deck)
     out = io.BytesIO()
-    render_deck(io.BytesIO(deck.getvalue()), out)
+    report = render_deck(io.BytesIO(deck.getvalue()), out)
     uris = []
     for page in PdfReader(io.BytesIO(out.getvalue())).pages:
         for annot in page.get("/Annots") or []:
@@ -407,6 +407,11 @@ def test_only_http_https_and_mailto_links_reach_the_pdf(tmp_path):
                 uris.append(str(action["/URI"]))
     assert sorted(set(uris)) == sorted(addresses[:3])
     assert b"javascript" not in out.getvalue().lower()
+    dropped = sorted(w.message for w in report.warnings if w.code == "link_dropped")
+    assert len(dropped) == 4 and all(w.slide == 1 for w in report.warnings
+                                     if w.code == "link_dropped")
+    assert [m.split("(", 1)[1].split(")", 1)[0] for m in dropped] == [
+        "data:", "file:", "javascript:", "vbscript:"]  # once each, " JavaScript:" included
 
 
 # --- the real server: refusals that never reach our handlers --------------------------

@@ -302,7 +302,7 @@ class DeckResolver:
             color = resolved[0] if resolved else None
         return TextContext(
             scope.palette, scope.master.theme, scope.number, color, part=part,
-            auto_color=scope.auto_color,
+            auto_color=scope.auto_color, warn=scope.warn,
         )  # fmt: skip
 
     # -- fills and outlines ---------------------------------------------------

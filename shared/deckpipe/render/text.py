@@ -8,6 +8,7 @@ placeholder, master placeholder, master text style), then the shape's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -39,6 +40,8 @@ class TextContext:
     font_ref_color: RGB | None = None
     part: Part | None = None  # the part whose relationships hold hyperlink targets
     auto_color: RGB = (0.0, 0.0, 0.0)  # for text fills LibreOffice does not draw (gradients)
+    # Records a report warning (code, message, dedupe key) for the slide; None: log only.
+    warn: Callable[[str, str, str | None], None] | None = None
 
 
 def _typeface(name: str, theme: Theme) -> str:
@@ -142,7 +145,7 @@ def _run(text: str, rpr: etree._Element | None, level: _Level, ctx: TextContext)
     click = rpr.find(A + "hlinkClick") if rpr is not None else None
     if click is not None:
         color, underline = ctx.palette.slot("hlink"), "sng"  # how PowerPoint shows links
-        link = _link_target(click, ctx.part)
+        link = _link_target(click, ctx)
     if level.run_attr(rpr, "cap") == "all":
         text = text.upper()
     text, typeface = _symbol_text(text, typeface, level.run_child(rpr, frozenset({A + "sym"})))
@@ -212,13 +215,13 @@ def _symbol_text(text: str, typeface: str, sym: etree._Element | None) -> tuple[
     return text, typeface
 
 
-def _link_target(click: etree._Element, part: Part | None) -> str | None:
-    """The external URL of an ``a:hlinkClick``, if it has one."""
+def _link_target(click: etree._Element, ctx: TextContext) -> str | None:
+    """The external URL of an ``a:hlinkClick``, if it has one and a PDF may carry it."""
     rid = click.get(R + "id")
-    if not rid or part is None:
+    if not rid or ctx.part is None:
         return None
     try:
-        rel = part.rels[rid]
+        rel = ctx.part.rels[rid]
     except (KeyError, AttributeError):
         return None
     if not rel.is_external:
@@ -227,8 +230,12 @@ def _link_target(click: etree._Element, part: Part | None) -> str | None:
     # urlsplit drops the leading blanks and embedded tabs and newlines viewers ignore too.
     scheme = urlsplit(target).scheme.lower()
     if scheme not in LINK_SCHEMES:
-        log.warning("a hyperlink with scheme %r was left out of the PDF; only http, https "
-                    "and mailto links are kept", scheme or "(none)")
+        message = (f"A hyperlink ({scheme or 'no scheme'}:) was left out; only http, https "
+                   "and mailto links are kept.")
+        if ctx.warn is not None:
+            ctx.warn("link_dropped", message, scheme)
+        else:
+            log.warning(message)
         return None
     return target
 
