@@ -45,6 +45,8 @@ PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presen
 TERMINAL = ("done", "failed")
 UPLOAD_TRIES = 4
 POLL_EVERY = 1.0
+# A job answered 404 this many times in a row is lost (its record was written before the 202).
+LOST_AFTER_404S = 15
 
 
 # -- decks ------------------------------------------------------------------------------------
@@ -173,6 +175,8 @@ class LoadRun:
         self.wait()
 
     def start(self) -> None:
+        # PDFs already stored (by an earlier run on the same stack) are not this run's.
+        self.objects_before = self.stack.result_objects()
         self.started_at = time.time()
         uploaders = [
             threading.Thread(target=self._upload_loop, name=f"client-{n}", daemon=True)
@@ -197,6 +201,10 @@ class LoadRun:
         self._stop_sampling.set()
         self.ended_at = time.time()
         self._check_results()
+
+    def uploading(self) -> bool:
+        """True while some client still has decks to upload."""
+        return any(thread.is_alive() for thread in self._uploaders)
 
     def observe(self, endpoint: str, outcome: str) -> None:
         with self._lock:
@@ -274,7 +282,8 @@ class LoadRun:
                 time.sleep(min(wait, POLL_EVERY))
             self._poll(session, job)
             assert job.accepted_at is not None
-            if not job.ended and time.time() < job.accepted_at + self.bound:
+            given_up = job.status_404s >= LOST_AFTER_404S
+            if not job.ended and not given_up and time.time() < job.accepted_at + self.bound:
                 with self._lock:
                     self._pending.append(job)
 
@@ -290,6 +299,7 @@ class LoadRun:
         if response.status_code == 404:
             job.status_404s += 1
             return
+        job.status_404s = 0
         if response.status_code != 200:
             return
         view = response.json()
@@ -324,7 +334,11 @@ class LoadRun:
                     job.result_head = response.status_code
                 except requests.RequestException:
                     job.result_head = 0
-        self.objects = self.stack.result_objects()
+        after = self.stack.result_objects()
+        self.objects = Counter({
+            name: count for name, count in after.items()
+            if count > self.objects_before.get(name, 0)
+        })
 
 
 # -- the report -------------------------------------------------------------------------------

@@ -107,6 +107,19 @@ def process_tree(leaders: dict[str, int]) -> list[Proc]:
     return found
 
 
+def children_of(pid: int) -> list[int]:
+    """Direct children of a process, from each of its threads' /proc children list."""
+    found = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []
+    for task in tasks:
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 def peak_rss_bytes(pid: int) -> int | None:
     """The process's peak resident set so far (VmHWM), or None once it is gone."""
     try:
