@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
@@ -530,3 +531,19 @@ def test_a_small_refused_body_keeps_the_connection(upload_server):
         assert first.headers.get("Connection", "keep-alive").lower() != "close"
         assert session.get(upload_server + "/healthz", timeout=10).status_code == 200
 
+
+
+def test_the_renderer_s_corrupt_deck_errors_are_in_plain_words():
+    """python-pptx's own exception for a broken [Content_Types].xml reaches the log only."""
+    from deckpipe.errors import DeckError
+    from deckpipe.render import render_deck
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("ppt/presentation.xml", "this is not XML")
+    with pytest.raises(DeckError) as raised:
+        render_deck(io.BytesIO(buf.getvalue()), io.BytesIO())
+    assert raised.value.code == "corrupt_deck"
+    assert raised.value.message == "The file is damaged or is not a valid PowerPoint package."
+    assert raised.value.__cause__ is not None  # the parser's words, for the log

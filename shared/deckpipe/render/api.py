@@ -25,7 +25,8 @@ from pptx.presentation import Presentation
 from pptx.slide import Slide
 from reportlab.pdfgen.canvas import Canvas
 
-from ..errors import DeckError
+from .. import logs
+from ..errors import DeckError, plain_message
 from . import fonts
 from . import notes as notes_pages
 from .model import Page, RenderWarning
@@ -34,6 +35,8 @@ from .paint import Painter
 from .parts import Budget, package_problems, release, root_attribute, slide_parts
 from .resolve import DeckResolver, Limits
 from .xml import A, P, flag
+
+log = logs.get_logger(__name__)
 
 PDF_CREATOR = "deckpipe"
 MAX_TITLE = 200  # characters of a slide title kept for its bookmark
@@ -233,11 +236,17 @@ def render_deck(
     are skipped with a ``picture_too_large`` warning rather than failing the deck.
     """
     options = options or RenderOptions()
-    prs = open_deck(source, options.max_uncompressed_bytes, options.budget())
     try:
-        slides = slide_parts(prs)
-    except Exception as exc:
-        raise DeckError(f"The deck's slide list cannot be read ({exc}).") from exc
+        prs = open_deck(source, options.max_uncompressed_bytes, options.budget())
+        try:
+            slides = slide_parts(prs)
+        except Exception as exc:
+            raise DeckError(f"The deck's slide list cannot be read ({exc}).") from exc
+    except DeckError as exc:
+        plain = _in_plain_words(exc)
+        if plain is exc:
+            raise
+        raise plain from exc
     report = RenderReport(pages=0, slides=len(slides), notes=options.notes)
     chosen = _choose(slides, options, report)
     resolver = DeckResolver(prs, Limits(options.max_shapes, options.max_image_pixels))
@@ -281,6 +290,16 @@ def render_deck(
     canvas.save()
     report.fonts_substituted = fonts.substitutions()
     return report
+
+
+def _in_plain_words(exc: DeckError) -> DeckError:
+    """The error a user reads: a parser's own words ("AttributeError ... override_lst",
+    "negative seek value") go to the log (with the job id), not into the message."""
+    message = plain_message(exc.code, exc.message)
+    if message == exc.message:
+        return exc
+    log.warning("the deck cannot be read: %s", exc.message)
+    return DeckError(message, code=exc.code)
 
 
 def _bookmark(canvas: Canvas, slide: Slide | None, number: int) -> None:
