@@ -312,8 +312,8 @@ def serve(args: argparse.Namespace) -> int:
         print("deckpipe: stopping the workers (each finishes its job first)", file=sys.stderr)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        server.close()  # refuse new connections at once rather than queue them unanswered
         supervisor.stop()
-        server.close()
     return 0
 
 
