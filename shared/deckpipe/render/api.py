@@ -332,10 +332,11 @@ def _paint_notes(
         layout = notes_pages.notes_layout(slide, size)
         paragraphs = notes_pages.notes_paragraphs(slide)
     except Exception as exc:
+        log.warning("the notes of slide %d cannot be read: %r", number, exc)
         warnings.append(
             RenderWarning(
                 "notes_unreadable",
-                f"The notes of slide {number} could not be read: {type(exc).__name__}: {exc}",
+                f"The notes of slide {number} could not be read.",
                 number,
             )
         )
@@ -356,9 +357,10 @@ def _resolve(
     except DeckError:
         raise
     except Exception as exc:
+        log.warning("slide %d cannot be read: %r", number, exc)  # the user reads the warning
         warning = RenderWarning(
             "slide_unreadable",
-            f"Slide {number} could not be read and is blank: {type(exc).__name__}: {exc}",
+            f"Slide {number} could not be read and is blank.",
             number,
         )
         return resolver.blank_page(), [warning], None
