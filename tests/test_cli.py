@@ -117,3 +117,21 @@ def test_a_folder_that_converts_cleanly_exits_zero_and_quietly(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert run_cli("convert", str(empty)).returncode == 2
+
+
+def test_without_a_terminal_progress_is_lines_from_slide_1_and_errors_start_at_once(
+    corpus, tmp_path
+):
+    deck = tmp_path / "many.pptx"
+    deck.write_bytes(_deck_with([f"slide {n}" for n in range(1, 21)]))
+    done = run_cli("convert", str(deck))  # stderr is a pipe, not a terminal
+    assert done.returncode == 0, done.stderr
+    assert "\r" not in done.stderr
+    progress = [line for line in done.stderr.splitlines() if line.startswith("rendering")]
+    assert progress[0] == "rendering slide 1 of 20"
+    assert progress[-1] == "rendering slide 20 of 20" and len(progress) <= 11
+    assert "rendering slide 0 of" not in done.stderr
+    assert (tmp_path / "many.pdf").is_file()  # beside the deck, without -o
+    failed = run_cli("convert", str(corpus / "decks/openxml-sdk/encrypted_pptx.pptx"),
+                     "-o", str(tmp_path / "x.pdf"))
+    assert failed.stderr.startswith("deckpipe: cannot convert"), failed.stderr

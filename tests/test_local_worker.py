@@ -178,3 +178,20 @@ def test_the_sweeper_requeues_a_job_that_lost_its_message(rt, make_deck):
     assert counts["requeued"] == 1 and counts["expired"] == 0
     assert worker(rt, ScriptedRenderer()).run_once()
     assert rt.jobs.get(job.job_id).state == jobs.DONE
+
+
+def test_the_schema_version_is_stored_and_a_newer_database_is_refused(tmp_path):
+    import sqlite3
+
+    from deckpipe.backends import sqlite as local_db
+    from deckpipe.errors import ConfigError
+
+    data = tmp_path / "data"
+    local_db.open_database(data)
+    local_db.open_database(data)  # opening again migrates nothing and keeps the data
+    with sqlite3.connect(data / local_db.DATABASE_FILE) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == local_db.SCHEMA_VERSION
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        raw.execute(f"PRAGMA user_version = {local_db.SCHEMA_VERSION + 1}")
+    with pytest.raises(ConfigError, match="newer than this deckpipe"):
+        local_db.open_database(data)
