@@ -307,6 +307,18 @@ class LoadRun:
         if job.ended:
             job.error_code = (view.get("error") or {}).get("code")
             job.finished_at = _epoch(view.get("updated_at")) or time.time()
+            if job.state == "done":  # as a client would, fetch the result (headers only)
+                self._head_result(session, job)
+
+    def _head_result(self, session: requests.Session, job: Job) -> None:
+        try:
+            response = session.head(f"{self.stack.result_url}/{job.job_id}", timeout=30)
+        except requests.RequestException as error:
+            self.observe("result", type(error).__name__)
+            job.result_head = 0
+            return
+        self.observe("result", outcome_of(response))
+        job.result_head = response.status_code
 
     def _sample_loop(self) -> None:
         while not self._stop_sampling.wait(0.25):
@@ -328,12 +340,8 @@ class LoadRun:
         session = requests.Session()
         session.trust_env = False
         for job in self.jobs:
-            if job.state == "done":
-                try:
-                    response = session.head(f"{self.stack.result_url}/{job.job_id}", timeout=30)
-                    job.result_head = response.status_code
-                except requests.RequestException:
-                    job.result_head = 0
+            if job.state == "done" and job.result_head != 200:  # a retry, as a client would
+                self._head_result(session, job)
         after = self.stack.result_objects()
         self.objects = Counter({
             name: count for name, count in after.items()
