@@ -45,6 +45,8 @@ EXPIRE_AT = "expire_at"
 UNFINISHED_INDEX = "unfinished"
 OPEN_STATES = (QUEUED, PROCESSING)
 MAX_TRIES = 60  # a transaction's read-decide-write rounds under contention
+# Someone else wrote the job first, or a transaction on it was in flight: read again.
+RETRY_CODES = frozenset({"ConditionalCheckFailedException", "TransactionConflictException"})
 
 # The table, as provisioning creates it and the SAM template declares it.
 TABLE_SCHEMA: dict[str, Any] = {
@@ -133,7 +135,7 @@ class DynamoJobStore(JobStore):
                                                    new=found is None, version=version))
                 return result
             except ClientError as exc:
-                if error_code(exc) != "ConditionalCheckFailedException":
+                if error_code(exc) not in RETRY_CODES:
                     raise
             _pause(attempt)  # someone wrote in between: read again, decide again
         raise TransientError(f"DynamoDB: too much contention on job {job_id}")
