@@ -218,3 +218,15 @@ def test_the_scheduled_reaper_publishes_a_stranded_job_again(functions, env):
     bodies = [json.loads(m["Body"])["job_id"]
               for m in receive_raw(rt, env["DECKPIPE_SQS_QUEUE_URL"])]
     assert job.job_id in bodies
+
+
+def test_a_pdf_over_lambdas_payload_limit_is_refused_in_json(functions, env):
+    rt = functions["result"].RUNTIME
+    job = jobs.new_job(jobs.new_job_id(), "huge.pptx", input_bytes=1, input_sha256="-")
+    big = b"%PDF-1.7\n" + b"0" * (5 << 20)
+    rt.blobs.put(job.result_object, big, content_type="application/pdf")
+    rt.jobs.create(job.replace(state=jobs.DONE, pages=1, result_bytes=len(big)))
+    answer = functions["result"].handler(url_event("GET", f"/{job.job_id}"), None)
+    assert answer["statusCode"] == 500 and len(json.dumps(answer)) < 10_000
+    assert answer_json(answer)["error"]["code"] == "result_too_large"
+    assert headers(answer)["content-type"] == "application/json"

@@ -19,16 +19,20 @@ boto3 is loaded here only through the aws backends; this module imports no SDK.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from . import jobs, logs, pullworker, webserver
+from . import jobs, logs, pullworker, web, webserver
 from .jobqueue import JobMessage, PullQueue, Received
 from .runtime import Runtime
 
 log = logs.get_logger(__name__)
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# Lambda refuses a synchronous answer over 6 MB (base64 included) and the client then
+# gets the gateway's own error page; answer a JSON error of ours instead.
+PAYLOAD_LIMIT = 6 * 1024 * 1024
 # Outcomes of PullWorker.process after which the message must be delivered again.
 REDELIVER = frozenset({"retry_later", "redeliver"})
 
@@ -48,7 +52,23 @@ def http_handler(rt: Runtime, view: Callable[..., Any], name: str) -> HttpHandle
     app.add_url_rule("/", "root", serve, methods=METHODS)
     app.add_url_rule("/<path:path>", "path", serve, methods=METHODS)
     webserver.install_error_handlers(app)
-    return apig_wsgi.make_lambda_handler(app, binary_support=True)
+    adapted = apig_wsgi.make_lambda_handler(app, binary_support=True)
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        answer = adapted(event, context)
+        size = len(json.dumps(answer))
+        if size <= PAYLOAD_LIMIT:
+            return answer
+        log.error("answer of %d bytes is over Lambda's payload limit", size,
+                  extra={"status": answer.get("statusCode")})
+        refused = web.error_response(
+            500, "result_too_large",
+            "The PDF is larger than this deployment can send (about 4 MB); "
+            "direct downloads from storage are not enabled yet.")
+        return {"statusCode": 500, "headers": dict(refused.headers),
+                "body": refused.get_data(as_text=True), "isBase64Encoded": False}
+
+    return handler
 
 
 class EventSourceQueue(PullQueue):
