@@ -43,6 +43,8 @@ def test_aws_settings_are_required_for_aws_only_and_named():
         assert f"{var} is not set" in caught.value.message
     assert "GOOGLE_CLOUD_PROJECT" not in caught.value.message
     assert load_settings({"DECKPIPE_BACKEND": "local"}).dynamodb_table == ""
+    # AWS_REGION is AWS's variable: only the aws backend reads (and checks) it.
+    assert load_settings({"DECKPIPE_BACKEND": "local", "AWS_REGION": "moon-1a"}).aws_region == ""
 
 
 @pytest.mark.parametrize(("var", "value", "expects"), [

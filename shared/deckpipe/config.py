@@ -232,6 +232,8 @@ def load_settings(
     backend = chosen_backend(env, default_backend)
     for field in fields(Settings):
         var, parse, required = _ENV[field.name]
+        if field.name == "aws_region" and backend != "aws":
+            continue  # AWS's own variable: another backend must not fail on its value
         raw = env.get(var)
         if raw is None or raw == "":
             if (required and backend == "google") or (
