@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pptx
 import pytest
 from lxml import etree
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
-from pptx.util import Inches
+from pptx.util import Inches, Pt
 from tests_support import resolve
 
 from deckpipe.render.charts import nice_scale
@@ -15,6 +17,7 @@ from deckpipe.render.charts.numfmt import fmt
 from deckpipe.render.model import ShapeItem, TextItem
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 ACCENT1 = (0x4F / 255, 0x81 / 255, 0xBD / 255)
 
 
@@ -173,3 +176,109 @@ def test_chart_style_colours(style, expected):
         assert colors[0] == expected
     else:  # monochrome style: two shades of one accent, the first darker
         assert colors[0] != colors[-1] and sum(colors[0]) < sum(colors[-1])
+
+
+# -- axis titles, turned category labels, long titles (issue 13, item 8) ---------------
+
+
+def test_axis_titles_sit_outside_the_tick_labels_and_the_vertical_one_is_turned():
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.value_axis.has_title = True
+    chart.value_axis.axis_title.text_frame.text = "Revenue"
+    chart.category_axis.has_title = True
+    chart.category_axis.axis_title.text_frame.text = "Quarter"
+    page, _ = resolve(prs)
+    value_title, cat_title = text_item(page, "Revenue"), text_item(page, "Quarter")
+    assert value_title.box.rot == 270 and cat_title.box.rot == 0
+    tick_label, cat_label = text_item(page, "4"), text_item(page, "A")
+    bars = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "rect"]
+    # the turned title's visible extent across the axis is its box's height; tick
+    # labels are right-aligned in their boxes, so their text starts near the box's right
+    label_text_left = tick_label.box.x + tick_label.box.w - 18 * 0.45
+    assert value_title.box.cx + value_title.box.h / 2 < label_text_left
+    assert value_title.box.cx < min(b.box.x for b in bars)
+    assert cat_title.box.y >= cat_label.box.y + cat_label.box.h - 1
+    assert value_title.paragraphs[0].runs[0].bold
+
+
+def test_a_title_made_horizontal_by_the_file_stays_horizontal():
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.value_axis.has_title = True
+    chart.value_axis.axis_title.text_frame.text = "Units"
+    body = chart.value_axis.axis_title._title.find(f"{C}tx/{C}rich/{A}bodyPr")
+    body.set("rot", "0")
+    page, _ = resolve(prs)
+    assert text_item(page, "Units").box.rot == 0
+
+
+CROWDED = ("Administration", "Communications", "Development", "Engineering", "Facilities",
+           "Governance", "Hospitality", "Infrastructure", "Journalism", "Knowledge")
+
+
+def test_crowded_category_labels_are_turned_45_degrees():
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED, categories=CROWDED,
+                          series=(("S1", tuple(range(1, 11))),))  # fmt: skip
+    page, _ = resolve(prs)
+    labels = [text_item(page, name) for name in CROWDED]
+    assert {item.box.rot for item in labels} == {315.0}
+    bars = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "rect"]
+    plot_bottom = max(b.box.y + b.box.h for b in bars)
+    for item, bar in zip(labels, sorted(bars, key=lambda b: b.box.x), strict=True):
+        # the label's right end is at its category, below the axis
+        end_x = item.box.cx + item.box.w / 2 * 0.7071
+        end_y = item.box.cy - item.box.w / 2 * 0.7071
+        assert abs(end_x - bar.box.cx) < 3
+        assert end_y > plot_bottom
+
+
+def test_labels_that_fit_stay_horizontal_and_an_explicit_rotation_is_kept():
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    page, _ = resolve(prs)
+    assert text_item(page, "A").box.rot == 0
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.category_axis.tick_labels.font.size = Pt(10)  # makes c:txPr
+    body = chart.category_axis._element.find(f"{C}txPr/{A}bodyPr")
+    body.set("rot", "-5400000")
+    page, _ = resolve(prs)
+    assert text_item(page, "A").box.rot == 270
+
+
+def test_turned_labels_are_drawn_with_a_rotated_text_matrix():
+    import io
+    import zlib
+
+    from deckpipe.render import render_deck
+
+    prs, _ = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED, categories=CROWDED,
+                      series=(("S1", tuple(range(1, 11))),))  # fmt: skip
+    deck, pdf = io.BytesIO(), io.BytesIO()
+    prs.save(deck)
+    render_deck(deck.getvalue(), pdf)
+    data = pdf.getvalue()
+    content = b"".join(
+        _inflate(zlib, data[m.end():]) for m in re.finditer(rb"stream\r?\n", data)
+    )
+    # rotate(45): a cm whose first four numbers are cos, sin, -sin, cos of 45 degrees
+    turned = rb"0?\.7071\d* 0?\.7071\d* -0?\.7071\d* 0?\.7071\d* [-\d.]+ [-\d.]+ cm"
+    assert len(re.findall(turned, content)) >= len(CROWDED)
+
+
+def _inflate(zlib, data: bytes) -> bytes:
+    try:
+        return zlib.decompressobj().decompress(data)
+    except zlib.error:
+        return b""
+
+
+def test_a_long_chart_title_wraps_inside_the_chart():
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.has_title = True
+    words = "Quarterly revenue by region and product line compared with the previous year"
+    chart.chart_title.text_frame.text = words
+    page, _ = resolve(prs)
+    title = next(i for i in page.items if isinstance(i, TextItem)
+                 and "Quarterly" in "".join(r.text for r in i.paragraphs[0].runs))  # fmt: skip
+    assert len(title.paragraphs) >= 2
+    assert " ".join("".join(r.text for r in p.runs) for p in title.paragraphs) == words
+    frame_left, frame_w = Inches(1) / 12700, Inches(6) / 12700
+    assert frame_left <= title.box.x and title.box.x + title.box.w <= frame_left + frame_w

@@ -25,8 +25,17 @@ from .axes import (
     value_labels,
     value_scale,
 )
+from .axis_titles import (
+    axis_title,
+    crowded,
+    draw_axis_title,
+    label_rotation,
+    rotated_depth,
+    rotated_label,
+    rotated_skip,
+)
 from .geometry import Plane
-from .layout import manual
+from .layout import manual, wrap
 from .part import Group, fmt_code, val
 from .style import Canvas, Font, label, text_width
 
@@ -132,6 +141,7 @@ def draw(
 
     left = right = bottom = 0.0
     top = vfont.size * 0.6
+    angle = 0.0  # category labels turned counter-clockwise (crowded or as the file says)
     if horizontal:
         left = min(widest(cat_labels, cfont), rect.w * 0.4) if show_cat else 0
         bottom = vfont.size * 1.3 + TICK if show_val else 0
@@ -141,8 +151,40 @@ def draw(
         right = widest([t for _, t in stexts], sfont) if show_sec else TICK
         if show_cat:
             slot = (rect.w - left - right) / max(n_cat, 1)
-            lines = max((len(_wrap(c, cfont, slot)) for c in cat_labels), default=1)
-            bottom = cfont.size * 1.25 * min(lines, 3) + TICK + 2
+            explicit = label_rotation(cat_ax)
+            if explicit is not None:
+                angle = explicit
+            elif not scatter and crowded(cat_labels, cfont, slot):
+                angle = 45.0
+            if angle and not scatter:
+                depth = rotated_depth(cat_labels, cfont, angle)
+                bottom = min(depth, rect.h * 0.4) + TICK + 2
+            else:
+                angle = 0.0
+                lines = max((len(wrap(c, cfont, slot)) for c in cat_labels), default=1)
+                bottom = cfont.size * 1.25 * min(lines, 3) + TICK + 2
+    # axis titles go outside the tick labels: (title, side of the plot, tick-label room)
+    titles = [
+        (t, side, room)
+        for t, side, room in (
+            (axis_title(canvas, val_ax, not horizontal), "b" if horizontal else "l",
+             bottom if horizontal else left),
+            (axis_title(canvas, cat_ax, horizontal), "l" if horizontal else "b",
+             left if horizontal else bottom),
+            (axis_title(canvas, sec_ax, not horizontal), "t" if horizontal else "r",
+             top if horizontal else right),
+        )
+        if t is not None
+    ]
+    for t, side, _ in titles:
+        if side == "l":
+            left += t.depth
+        elif side == "r":
+            right += t.depth
+        elif side == "b":
+            bottom += t.depth
+        else:
+            top += t.depth
     auto = Box(
         rect.x + left, rect.y + top, max(rect.w - left - right, 1), max(rect.h - top - bottom, 1)
     )
@@ -160,6 +202,15 @@ def draw(
                 max(placed.h - top - bottom, 1),
             )
         )
+
+    for t, side, room in titles:
+        edge = {
+            "l": plot.x - room - t.depth,
+            "r": plot.x + plot.w + room + t.depth,
+            "b": plot.y + plot.h + room + t.depth,
+            "t": plot.y - room - t.depth,
+        }[side]
+        draw_axis_title(canvas, t, plot, edge, side)
 
     sp = plot_area.find(C + "spPr")
     pf, pl = canvas.fill(sp), canvas.line(sp)
@@ -292,7 +343,8 @@ def draw(
             )
         else:
             _category_labels(
-                canvas, plane, cat_labels, cfont, cat_ax, cat_line_at, pos or "nextTo", vscale
+                canvas, plane, cat_labels, cfont, cat_ax, cat_line_at, pos or "nextTo", vscale,
+                angle,
             )
 
 
@@ -310,19 +362,6 @@ def _cat_edges(plane: Plane) -> list[float]:
     return [plane.cat(i) for i in range(n)]
 
 
-def _wrap(text: str, font: Font, width: float) -> list[str]:
-    """``text`` broken at spaces into lines of at most ``width`` (roughly)."""
-    words, lines, cur = text.split(), [], ""
-    for w in words:
-        trial = f"{cur} {w}".strip()
-        if cur and text_width(trial, font) > width:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = trial
-    return lines + [cur] if cur else lines or [""]
-
-
 def _category_labels(
     canvas: Canvas,
     plane: Plane,
@@ -332,6 +371,7 @@ def _category_labels(
     at: float,
     pos: str,
     vscale: Scale,
+    angle: float = 0.0,
 ) -> None:
     r = plane.rect
     slot = plane.cat_length / max(plane.n_cat, 1)
@@ -354,6 +394,13 @@ def _category_labels(
     y = at if pos == "nextTo" else (r.y + r.h if pos != "high" else r.y)
     if pos == "nextTo" and vscale.lo < 0 < vscale.hi:
         y = at
+    if angle:
+        if skip == 1:
+            skip = rotated_skip(font, slot, angle)
+        for i, text in enumerate(labels):
+            if not i % skip:
+                rotated_label(canvas, text, font, plane.cat(i), y + TICK + 2, angle)
+        return
     if skip == 1 and labels:
         widest = max(max((text_width(w, font) for w in t.split()), default=0) for t in labels)
         if widest > slot * 1.05:
@@ -362,7 +409,7 @@ def _category_labels(
         if i % skip:
             continue
         c = plane.cat(i)
-        lines = _wrap(text, font, slot * skip)
+        lines = wrap(text, font, slot * skip)
         h = font.size * 1.25 * len(lines)
         w = max(slot * skip, max(text_width(t, font) for t in lines) + 6)
         canvas.items.append(

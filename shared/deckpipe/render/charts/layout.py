@@ -68,9 +68,11 @@ def draw_title(canvas: Canvas, chart: etree._Element, box: Box, series: list[Ser
         rich = title.find(f"{C}tx/{C}rich")
         base = canvas.text_font(rich, base) if rich is not None else base
         base = canvas.text_font(title.find(C + "txPr"), base)
-    lines = text.count("\n") + 1
+    limit = max(box.w - 2 * PAD, 1.0)
+    text = "\n".join(line for part in text.split("\n") for line in wrap(part, base, limit - 10))
+    lines = text.count("\n") + 1  # a long title wraps within the chart instead of clipping
     h = base.size * 1.25 * lines
-    w = min(text_width(text, base) + 10, box.w)
+    w = min(text_width(text, base) + 10, limit)
     auto = Box(box.x + (box.w - w) / 2, box.y + PAD + base.size * 0.2, w, h)
     placed = manual(title, box, auto) if title is not None else None
     b = placed if placed is not None else auto
@@ -78,6 +80,20 @@ def draw_title(canvas: Canvas, chart: etree._Element, box: Box, series: list[Ser
     canvas.items.append(label(text, b, base, "ctr", "t", wrap=True))
     overlay = title is not None and on(title, "overlay")
     return 0.0 if overlay or placed is not None else h + PAD + base.size * 0.2
+
+
+def wrap(text: str, font: Font, width: float) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` (by estimate)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        trial = f"{current} {word}".strip()
+        if current and text_width(trial, font) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = trial
+    return [*lines, current] if current else lines or [""]
 
 
 Entry = tuple[str, Fill | None, Stroke | None, tuple | None]
