@@ -8,6 +8,9 @@ DrawingML shapes, in the frame's own coordinates. The data part names it in
 directly. The drawing's shapes are rewritten into the ``p:`` namespace so the
 resolver walks them like any slide shapes; ``dsp:txXfrm`` (a text box that
 differs from the shape box) becomes a separate text-only shape.
+
+Without a saved drawing, the common layout families are laid out from the
+data model (``diagram_layout``); others give None.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import re
 from lxml import etree
 from pptx.opc.package import Part
 
+from .diagram_layout import frame_size, layout_shapes
 from .xml import A, P, R
 
 DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
@@ -111,7 +115,7 @@ def diagram_shapes(
         return None
     drawing = _drawing_part(data_part, slide_part)
     if drawing is None:
-        return None
+        return _laid_out(graphic_data, rel_ids, data_part, slide_part)
     try:
         root = etree.fromstring(drawing.blob, _PARSER)
     except etree.XMLSyntaxError:
@@ -122,6 +126,27 @@ def diagram_shapes(
     _to_p(tree)
     _split_text_boxes(tree)
     return tree, drawing
+
+
+def _laid_out(
+    graphic_data: etree._Element, rel_ids: etree._Element, data_part: Part, slide_part: Part
+) -> tuple[etree._Element, Part] | None:
+    """Shapes laid out from the data model, for the families ``diagram_layout`` knows."""
+    try:
+        data = etree.fromstring(data_part.blob, _PARSER)
+    except etree.XMLSyntaxError:
+        return None
+    doc = data.find(f"{DGM}ptLst/{DGM}pt[@type='doc']/{DGM}prSet")
+    if doc is not None and not doc.get("loTypeId"):
+        layout = _related(slide_part, rel_ids.get(R + "lo"))
+        try:
+            layout_root = etree.fromstring(layout.blob, _PARSER) if layout is not None else None
+        except etree.XMLSyntaxError:
+            layout_root = None
+        if layout_root is not None and layout_root.get("uniqueId"):
+            doc.set("loTypeId", layout_root.get("uniqueId"))
+    tree = layout_shapes(data, frame_size(graphic_data))
+    return (tree, slide_part) if tree is not None else None
 
 
 __all__ = ["diagram_shapes"]
