@@ -98,3 +98,18 @@ def static_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 def stack_function_env(static_site: tuple[str, Path]) -> dict[str, str]:
     """One environment for the session's functions, whichever test module starts the stack."""
     return {**STACK_FUNCTION_ENV, "DECKPIPE_ALLOWED_ORIGINS": static_site[0]}
+
+
+@pytest.fixture(scope="session")
+def local_service(tmp_path_factory: pytest.TempPathFactory, stack_function_env: dict[str, str]):
+    """One ``deckpipe serve`` (local backend, 2 workers, the functions' test settings) for the
+    session's HTTP and browser tests; see tests/local_service.py."""
+    from local_service import Service
+
+    folder = tmp_path_factory.mktemp("deckpipe-serve")
+    service = Service(folder / "data", folder / "serve.log", workers=2,
+                      env=dict(stack_function_env)).start()
+    try:
+        yield service
+    finally:
+        service.stop()

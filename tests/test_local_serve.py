@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 import requests
-from local_service import PPTX_TYPE, Service
+from local_service import PPTX_TYPE
 from pypdf import PdfReader
 from test_e2e_emulators import E2E_DECKS, deck_words, pdf_text
 from test_page_browser import (
@@ -25,16 +25,6 @@ from test_page_browser import (
     read_deck,
 )
 from tests_support import STACK_MAX_UPLOAD, visible_slide_count
-
-
-@pytest.fixture(scope="session")
-def local_service(tmp_path_factory) -> Service:
-    folder = tmp_path_factory.mktemp("deckpipe-serve")
-    service = Service(folder / "data", folder / "serve.log", workers=2).start()
-    try:
-        yield service
-    finally:
-        service.stop()
 
 
 @pytest.mark.parametrize("relpath", E2E_DECKS)

@@ -1,4 +1,4 @@
-"""The upload page in a real browser, against the real emulator stack.
+"""The upload page in a real browser, against the real emulator stack and ``deckpipe serve``.
 
 Debian's Chromium, driven by Playwright (which never downloads a browser of its own here),
 does what a person does: picks or drops decks, watches progress, downloads PDFs, reloads,
@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
@@ -109,12 +110,22 @@ def browser() -> Iterator[Browser]:
             browser.close()
 
 
+@pytest.fixture(params=["emulators", "serve"])
+def page_stack(request) -> LocalStack | SimpleNamespace:
+    """Where the page and the API are: the emulator stack's functions, or ``deckpipe serve``
+    with the page at ``BASE/upload/`` (as on a function) and the API on the same origin."""
+    if request.param == "emulators":
+        return request.getfixturevalue("stack")
+    base = request.getfixturevalue("local_service").url
+    return SimpleNamespace(urls={name: f"{base}/{name}" for name in ("upload", "status", "result")})
+
+
 @pytest.fixture
-def tab(browser: Browser, stack: LocalStack, request, output_dir: Path) -> Iterator[Browsing]:
+def tab(browser: Browser, page_stack, request, output_dir: Path) -> Iterator[Browsing]:
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30_000)
     page = context.new_page()
-    browsing = Browsing(page, stack)
+    browsing = Browsing(page, page_stack)
     page.on("console", lambda message: browsing.console.append(f"{message.type}: {message.text}"))
     page.on("pageerror", lambda error: browsing.errors.append(f"uncaught: {error}"))
     page.on(
