@@ -197,14 +197,14 @@ def test_scripts_fall_back_per_character_without_question_marks():
         assert piece in text
     assert "?" not in text
     used = embedded_fonts(data)
-    assert {"Carlito", "DroidSansFallback", "DejaVuSans"} <= used
+    assert {"Carlito", "NotoSansCJKjp-Regular", "DejaVuSans"} <= used
     assert not [w for w in report.warnings if w.code == "glyphs_missing"]
 
 
 def test_cjk_font_is_not_embedded_without_cjk_text():
     prs = pptx.Presentation()
     text_box(prs, "Only Latin here", "Calibri")
-    assert "DroidSansFallback" not in embedded_fonts(render(saved(prs))[1])
+    assert "NotoSansCJKjp-Regular" not in embedded_fonts(render(saved(prs))[1])
 
 
 def test_characters_no_font_has_are_reported_not_replaced():
@@ -390,7 +390,7 @@ def test_east_asian_characters_use_the_ea_font_and_latin_ones_the_latin_font():
                                           ea="SimSun")  # fmt: skip
     # neutral characters (space, comma) take the script of the text before them
     assert [(t, f.name) for t, f in pieces] == [
-        ("Abc ", "Carlito-Regular"), ("\u65e5\u672c\u8a9e", "DroidSansFallback"),
+        ("Abc ", "Carlito-Regular"), ("\u65e5\u672c\u8a9e", "NotoSansCJKjp-Regular"),
         (", ", "DejaVuSerif"), ("ok", "Carlito-Regular"),
     ]  # fmt: skip
     assert not missing
@@ -420,7 +420,7 @@ def test_theme_ea_and_cs_fonts_resolve():
     report, data = render(saved(prs))
     assert report.fonts_substituted["SimSun"] == "DejaVu Serif"  # +mn-ea -> theme ea
     assert report.fonts_substituted["Courier New"] == "Liberation Mono"  # +mn-cs -> theme cs
-    assert {"Carlito", "LiberationMono", "DroidSansFallback"} <= embedded_fonts(data)
+    assert {"Carlito", "LiberationMono", "NotoSansCJKjp-Regular"} <= embedded_fonts(data)
 
 
 def test_empty_theme_ea_font_falls_back_to_the_script_font_of_the_run_language():
@@ -449,3 +449,27 @@ def test_urw_clone_is_embedded_with_its_own_widths():
     # P052's advance widths are Palatino's (URW's AFM: H = 832, space = 250 per 1000).
     face = fonts.face("P052-Roman")
     assert fonts.text_width("H ", face.name, 1000) == pytest.approx(832 + 250, abs=1)
+
+
+def test_cjk_text_uses_noto_sans_cjk_bold_included_and_droid_past_its_subset():
+    # Noto Sans CJK (the references' font) is shipped cut to the national
+    # standard sets; a rarer ideograph (U+4E02) still comes from Droid Sans Fallback.
+    pieces, missing = fonts.split_by_font("\u4e2d\u6587\u4e02", "Calibri", True, False)
+    assert [(t, f.name) for t, f in pieces] == [
+        ("\u4e2d\u6587", "NotoSansCJKjp-Bold"), ("\u4e02", "DroidSansFallback"),
+    ]  # fmt: skip
+    assert not missing
+    cjk = fonts.face("NotoSansCJKjp-Regular")
+    # the ideographs' advance is one em, as in the full font
+    assert fonts.text_width("\u65e5\u672c", cjk.name, 10) == pytest.approx(20.0)
+
+
+def test_cjk_subset_keeps_the_national_standard_sets():
+    from deckpipe.render import fontbuild
+
+    kept = fontbuild.cjk_characters()
+    assert len(kept) > 19_000
+    # GB 2312, JIS X 0208 kanji and kana, KS X 1001 Hangul, Big5 traditional forms
+    assert {ord(c) for c in "中国語日本語ひらがなカタカナ한국어們體"} <= kept
+    shipped = fonts.face("NotoSansCJKjp-Regular").chars
+    assert len(shipped & kept) > 0.99 * len(kept & {c for c in kept if c < 0xFF00})

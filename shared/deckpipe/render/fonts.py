@@ -20,7 +20,8 @@ Debian 12 resolves a typeface it lacks through fontconfig, so
 
 Names compare as fontconfig compares them: ignoring case and blanks. Text is
 then split into pieces per font, character by character: the mapped font,
-DejaVu Sans, then the CJK font (Droid Sans Fallback), whichever first has the
+DejaVu Sans, then the CJK font (Noto Sans CJK, subset to the national standard
+character sets), then Droid Sans Fallback, whichever first has the
 glyph. Fonts are registered lazily and cached for the life of the process;
 ``preload`` registers the two most common faces at cold start.
 """
@@ -56,6 +57,7 @@ FAMILIES: dict[str, tuple[str, str, str, str]] = {
                      "DejaVuSerif-BoldItalic"),
     "DejaVu Sans Mono": ("DejaVuSansMono", "DejaVuSansMono-Bold", "DejaVuSansMono-Oblique",
                          "DejaVuSansMono-BoldOblique"),
+    "Noto Sans CJK JP": ("NotoSansCJKjp-Regular", "NotoSansCJKjp-Bold") * 2,
     "Droid Sans Fallback": ("DroidSansFallback",) * 4,
     # URW base35 clones, converted to TrueType outlines by ``fontbuild``.
     "P052": ("P052-Roman", "P052-Bold", "P052-Italic", "P052-BoldItalic"),
@@ -67,7 +69,8 @@ FAMILIES: dict[str, tuple[str, str, str, str]] = {
     "Z003": ("Z003-MediumItalic",) * 4,
 }  # fmt: skip
 FALLBACK_FAMILY = "DejaVu Sans"
-CJK_FAMILY = "Droid Sans Fallback"
+CJK_FAMILY = "Noto Sans CJK JP"  # the references' CJK font (a subset: see ``fontbuild``)
+LAST_RESORT_FAMILY = "Droid Sans Fallback"  # CJK characters outside that subset
 
 
 @dataclass(frozen=True)
@@ -358,8 +361,11 @@ def _split(
             chosen = face(_variant(FALLBACK_FAMILY, bold, italic))
             if not chosen.has(ch):
                 cjk = face(_variant(CJK_FAMILY, bold, False))
+                last = face(_variant(LAST_RESORT_FAMILY, bold, False))
                 if cjk.has(ch):
                     chosen = cjk
+                elif last.has(ch):
+                    chosen = last
                 elif ch.isprintable() and not ch.isspace():
                     missing.add(ch)
                     continue  # no font has it: leave it out rather than draw a box
