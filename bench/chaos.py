@@ -99,7 +99,7 @@ class Faults:
         if not pids:
             record.note = "no such process at the time"
         self.records.append(record)
-        print(f"[chaos] {name}: pids {pids} {record.note}", file=sys.stderr, flush=True)
+        say(f"{name}: pids {pids} {record.note}")
         return record
 
     def thaw(self) -> None:
@@ -121,6 +121,10 @@ class Faults:
             if found or time.monotonic() > deadline:
                 return found
             time.sleep(0.05)
+
+
+def say(line: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} [chaos] {line}", file=sys.stderr, flush=True)
 
 
 def _signal(pid: int, signum: int) -> None:
@@ -268,7 +272,7 @@ def hostile(stack: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
             "worker_survived": worker_before is not None
             and worker_before == _convert_worker(stack),
         })
-        print(f"[chaos] hostile {name}: {rows[-1]}", file=sys.stderr, flush=True)
+        say(f"hostile {name}: {rows[-1]}")
     return rows
 
 
@@ -321,17 +325,26 @@ def _counts_text(counts: dict[str, int]) -> str:
     return ", ".join(f"{key} {count}" for key, count in counts.items()) or "-"
 
 
-def fault_table(run: load.LoadRun, records: list[FaultRecord]) -> str:
+def restarted_after(stack: Stack, record: FaultRecord) -> float | None:
+    """Seconds from a kill to the stack's restart of that service (None: not restarted by
+    the stack, as a worker or child that its own parent replaces)."""
+    service = record.name.split()[1]
+    times = [r.at for r in stack.restarts() if r.service == service and r.at >= record.at]
+    return round(min(times) - record.at, 1) if times and "main" in record.name else None
+
+
+def fault_table(stack: Stack, run: load.LoadRun, records: list[FaultRecord]) -> str:
     lines = [
-        "| # | fault | t (s) | pids | clients saw until the next fault | in flight | "
-        "their ends | last ended after (s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| # | fault | t (s) | pids | restarted after (s) | clients saw until the next fault "
+        "| in flight | their ends | last ended after (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for number, record in enumerate(records, 1):
         saw = clients_saw(run, record)
         lines.append(
             f"| {number} | {record.name} {record.note} | {record.at - run.started_at:.0f} | "
-            f"{', '.join(map(str, record.pids)) or '-'} | {_answers_text(saw['answers'])} | "
+            f"{', '.join(map(str, record.pids)) or '-'} | "
+            f"{restarted_after(stack, record) or '-'} | {_answers_text(saw['answers'])} | "
             f"{saw['in_flight']} | {_counts_text(saw['in_flight_ends'])} | "
             f"{saw['last_in_flight_ended_after_s'] or '-'} |"
         )
@@ -402,7 +415,7 @@ def main() -> int:
 
     decks = load.corpus_decks(max_slides=args.max_slides, max_bytes=args.max_bytes)
     stack = load.make_stack(args.stack)
-    print(f"[chaos] starting {stack.name}", file=sys.stderr, flush=True)
+    say(f"starting {stack.name}")
     stack.start()
     report: dict[str, Any] = {}
     out: list[str] = []
@@ -414,11 +427,12 @@ def main() -> int:
             report["load"] = summary
             report["faults"] = [
                 {"fault": r.name, "at_s": round(r.at - run.started_at, 1), "pids": r.pids,
-                 "note": r.note, **clients_saw(run, r)} for r in records
+                 "note": r.note, "restarted_after_s": restarted_after(stack, r),
+                 **clients_saw(run, r)} for r in records
             ]
             problems += load.verdict(summary)
             out += ["### Load with faults", "", load.markdown(summary), "",
-                    fault_table(run, records), ""]
+                    fault_table(stack, run, records), ""]
         if "emulators" in phases:
             results = emulator_kills(stack, decks, args)
             report["emulator_kills"] = [

@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 TERMINAL = ("done", "failed")
-UPLOAD_TRIES = 4
+UPLOAD_TRIES = 6  # backoff 1, 2, 4, 8, 16 s: a client rides out a restart
 POLL_EVERY = 1.0
 # A job answered 404 this many times in a row is lost (its record was written before the 202).
 LOST_AFTER_404S = 15

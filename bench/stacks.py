@@ -164,7 +164,7 @@ class EmulatorStack:
         )
 
     def _report(self, line: str) -> None:
-        print(f"[stack] {line}", file=sys.stderr, flush=True)
+        print(f"{time.strftime('%H:%M:%S')} [stack] {line}", file=sys.stderr, flush=True)
 
     def start(self) -> None:
         self.local.start()
