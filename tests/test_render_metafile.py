@@ -148,6 +148,18 @@ def test_stretched_bitmap_becomes_an_image() -> None:
         assert im.size == (2, 2) and im.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
 
 
+def test_alpha_blended_bitmap_keeps_its_transparency() -> None:
+    info = struct.pack("<IiiHHIIiiII", 40, 1, 1, 1, 32, 0, 4, 0, 0, 0, 0)
+    bits = bytes([0, 0, 128, 128])  # premultiplied: red at half opacity
+    fixed = 108
+    payload = struct.pack("<4i4iI2i6fII4I2i", 0, 0, 0, 0, 10, 10, 500, 500, 0x01FF0000, 0, 0,
+                          1, 0, 0, 1, 0, 0, 0, 0, fixed, len(info), fixed + len(info), len(bits),
+                          1, 1)  # fmt: skip
+    (op,) = metafile.read(_emf(_rec(114, payload + info + bits))).ops
+    with Image.open(io.BytesIO(op.png)) as im:
+        assert im.mode == "RGBA" and im.getpixel((0, 0)) == (255, 0, 0, 128)
+
+
 def test_wmf_with_placeable_header_is_read() -> None:
     def rec(func: int, *words: int) -> bytes:
         return struct.pack("<IH", 3 + len(words), func) + struct.pack(f"<{len(words)}h", *words)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 
-from .gdi import Brush, Device, Font, MetafileError, Pen, colorref, dib_png
+from .gdi import SRCCOPY, Brush, Device, Font, MetafileError, Pen, colorref, dib_png
 
 MAX_RECORDS = 500_000
 
@@ -25,7 +25,7 @@ _SKIPPED = {  # records with no visible effect for us
 _NAMES = {2: "POLYBEZIER", 41: "ANGLEARC", 53: "EXTFLOODFILL", 56: "POLYDRAW",
           71: "FILLRGN", 72: "FRAMERGN", 73: "INVERTRGN", 74: "PAINTRGN", 78: "MASKBLT",
           79: "PLGBLT", 80: "SETDIBITSTODEVICE", 93: "CREATEMONOBRUSH", 96: "POLYTEXTOUTA",
-          97: "POLYTEXTOUTW", 114: "ALPHABLEND", 116: "TRANSPARENTBLT", 118: "GRADIENTFILL"}
+          97: "POLYTEXTOUTW", 116: "TRANSPARENTBLT", 118: "GRADIENTFILL"}
 
 
 def header(
@@ -83,8 +83,8 @@ def records(data: bytes):  # noqa: ANN201
 def has_gdi_drawing(data: bytes) -> bool:
     """Whether the EMF draws anything with plain GDI records (an EMF+ file that is
     not 'dual' has only comments)."""
-    drawing = {3, 4, 5, 6, 7, 8, 42, 43, 44, 45, 46, 47, 54, 62, 63, 64, 76, 77, 81, 84, 83,
-               85, 86, 87, 88, 89, 90, 91}
+    drawing = {2, 3, 4, 5, 6, 7, 8, 42, 43, 44, 45, 46, 47, 54, 62, 63, 64, 76, 77, 81, 84, 83,
+               85, 86, 87, 88, 89, 90, 91, 114}
     return any(kind in drawing for kind, _ in records(data))
 
 
@@ -261,6 +261,13 @@ def _record(kind: int, rec: bytes, dev: Device) -> None:  # noqa: C901 - one dis
         else:
             _bitmap(dev, rec, (off_bmi, cb_bmi, off_bits, cb_bits), (x, y, cx, cy),
                     (xs, ys, *src), rop)
+    elif kind == 114:  # ALPHABLEND: dest, blend function, source, bitmap
+        x, y, cx, cy, blend = struct.unpack_from("<4iI", rec, 24)
+        xs, ys = struct.unpack_from("<ii", rec, 44)
+        parts = struct.unpack_from("<4I", rec, 84)
+        src = (xs, ys, *struct.unpack_from("<ii", rec, 100))
+        if parts[1]:
+            _bitmap(dev, rec, parts, (x, y, cx, cy), src, SRCCOPY, (blend >> 16) & 0xFF)
     elif kind in (1, 14, 70) or kind in _SKIPPED:
         return
     elif kind in _NAMES:
@@ -318,12 +325,13 @@ def _text(rec: bytes, dev: Device, wide: bool) -> None:
 
 
 def _bitmap(dev: Device, rec: bytes, parts: tuple[int, int, int, int],
-            dest: tuple[int, int, int, int], src: tuple, rop: int) -> None:
+            dest: tuple[int, int, int, int], src: tuple, rop: int,
+            alpha: int | None = None) -> None:
     off_bmi, cb_bmi, off_bits, cb_bits = parts
     if not (0 < off_bmi < len(rec) and 0 < off_bits <= len(rec)):
         return
     info, bits = rec[off_bmi : off_bmi + cb_bmi], rec[off_bits : off_bits + cb_bits]
-    png = dib_png(info, bits, rop)
+    png = dib_png(info, bits, rop, alpha)
     if png is None:
         dev.notes.add("a bitmap in the metafile could not be read")
         return

@@ -501,9 +501,16 @@ def colorref(value: int) -> RGB:
 MAX_BITMAP_PIXELS = 8_000_000
 
 
-def dib_png(info: bytes, bits: bytes, rop: int = SRCCOPY) -> bytes | None:
+def dib_png(
+    info: bytes, bits: bytes, rop: int = SRCCOPY, alpha: int | None = None
+) -> bytes | None:
     """A device-independent bitmap (BITMAPINFO and its pixel bits) as PNG bytes,
-    or None when Pillow cannot read it or it is too large."""
+    or None when Pillow cannot read it or it is too large. ``alpha`` (0..255) is an
+    AlphaBlend's constant opacity; 32-bit pixels then carry premultiplied alpha."""
+    if alpha is not None:
+        found = _alpha_dib(info, bits, alpha)
+        if found is not None:
+            return found
     import io
     import struct
 
@@ -532,3 +539,26 @@ def dib_png(info: bytes, bits: bytes, rop: int = SRCCOPY) -> bytes | None:
             return out.getvalue()
     except Exception:
         return None
+
+
+def _alpha_dib(info: bytes, bits: bytes, alpha: int) -> bytes | None:
+    import io
+    import struct
+
+    from PIL import Image
+
+    if len(info) < 40:
+        return None
+    _, width, height, _, bitcount, compression = struct.unpack_from("<IiiHHI", info)
+    if bitcount != 32 or compression not in (0, 3) or width <= 0 or not height:
+        return None
+    h = abs(height)
+    if width * h > MAX_BITMAP_PIXELS or len(bits) < width * h * 4:
+        return None
+    orientation = -1 if height > 0 else 1  # bottom-up rows unless the height is negative
+    im = Image.frombuffer("RGBA", (width, h), bits, "raw", "BGRa", width * 4, orientation)
+    if alpha < 255:
+        im.putalpha(im.getchannel("A").point(lambda v: v * alpha // 255))
+    out = io.BytesIO()
+    im.save(out, "PNG", compress_level=3)
+    return out.getvalue()
