@@ -6,8 +6,9 @@ from cloudevents.http import CloudEvent
 from deckpipe import reaper as reaping
 from deckpipe import runtime
 
-# Cold start: configuration and the job store and queue clients, once per instance.
-RUNTIME = runtime.load("jobs", "queue")
+# Cold start: configuration and the clients (job store, queue, storage for the orphan
+# sweep), once per instance.
+RUNTIME = runtime.load("jobs", "queue", "blobs")
 
 
 @functions_framework.cloud_event

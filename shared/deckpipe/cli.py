@@ -284,7 +284,7 @@ def _reap(args: argparse.Namespace) -> int:
     from .errors import ConfigError, TransientError
 
     try:
-        rt = runtime.load("jobs", "queue")
+        rt = runtime.load("jobs", "queue", "blobs")
     except ConfigError as exc:
         print(f"deckpipe reap: {exc.message}", file=sys.stderr)
         return 2

@@ -23,6 +23,10 @@ from .runtime import Runtime
 log = logs.get_logger(__name__)
 
 BATCH = 500
+INPUTS = "inputs/"
+# A deck with no job this long after it was stored is an orphan: an upload that stored it
+# and then lost the job store (its own clean-up failed too). Far longer than any upload.
+ORPHAN_AGE = timedelta(hours=1)
 
 
 def policy(rt: Runtime) -> jobs.ReapPolicy:
@@ -36,7 +40,8 @@ def policy(rt: Runtime) -> jobs.ReapPolicy:
 
 
 def reap(rt: Runtime, *, now: datetime | None = None) -> dict[str, int]:
-    """One pass; returns how many jobs were requeued, failed or left alone.
+    """One pass; returns how many jobs were requeued, failed or left alone, and, in
+    the first pass of each hour, how many orphaned decks were deleted.
 
     A publish that fails leaves its job ``queued`` with a fresh time, so the
     next pass tries again; a job store that is down raises ``TransientError``
@@ -68,6 +73,36 @@ def reap(rt: Runtime, *, now: datetime | None = None) -> dict[str, int]:
             else:
                 counts["left"] += 1
     result = {key: counts.get(key, 0) for key in ("requeued", "failed", "left", "publish_failed")}
-    if any(result[key] for key in ("requeued", "failed", "publish_failed")):
+    if now.minute < 2:  # listing every deck is not free: once an hour is plenty
+        result["orphans_deleted"] = sweep_orphans(rt, now=now)
+    if any(result[key] for key in ("requeued", "failed", "publish_failed", "orphans_deleted")
+           if key in result):
         log.info("reaper pass", extra={"reaped": result})
     return result
+
+
+def sweep_orphans(rt: Runtime, *, now: datetime | None = None) -> int:
+    """Delete decks under ``inputs/`` older than ``ORPHAN_AGE`` that no job refers to.
+
+    Only names of the form ``inputs/<job id>.<ext>`` are considered, so nothing
+    deckpipe did not write is ever touched. The bucket's lifecycle rule (or the
+    local retention sweep) removes everything after the retention days anyway;
+    this frees an orphan's storage in hours rather than days.
+    """
+    now = now or jobs.utcnow()
+    deleted = 0
+    try:
+        listing = list(rt.blobs.list(INPUTS))
+    except NotImplementedError as exc:
+        log.info("orphan sweep skipped: %s", exc)
+        return 0
+    for info in listing:
+        job_id = info.name[len(INPUTS):].split(".", 1)[0]
+        if not jobs.is_job_id(job_id) or info.created_at is None:
+            continue
+        if now - info.created_at < ORPHAN_AGE or rt.jobs.get(job_id) is not None:
+            continue
+        rt.blobs.delete(info.name)
+        log.warning("deleted a deck no job refers to", extra={"object": info.name})
+        deleted += 1
+    return deleted
