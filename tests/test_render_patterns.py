@@ -106,3 +106,14 @@ def test_pattern_renders_both_colours(prst: str) -> None:
     colours = {image.getpixel((x, y)) for x in range(100, 188) for y in range(52, 140)}
     assert any(g > 120 and r < 80 for r, g, _ in colours)  # foreground green
     assert (255, 255, 255) in colours
+
+
+def test_a_pattern_without_a_preset_is_its_background_colour() -> None:
+    from deckpipe.render.fills import fill_of
+
+    el = etree.fromstring(
+        f'<a:pattFill xmlns:a="{A[1:-1]}"><a:bgClr><a:srgbClr val="00FF00"/></a:bgClr>'
+        "</a:pattFill>"
+    )
+    fill = fill_of(el, None)  # type: ignore[arg-type] - an RGB colour needs no palette
+    assert fill is not None and fill.color == (0.0, 1.0, 0.0) and not fill.pattern

@@ -82,7 +82,9 @@ def _pattern(
 ) -> Fill | None:
     fg = _color_in(el.find(A + "fgClr"), palette, placeholder) or (_BLACK, 1.0)
     bg = _color_in(el.find(A + "bgClr"), palette, placeholder) or (_WHITE, 1.0)
-    prst = el.get("prst", "pct5")
+    prst = el.get("prst")
+    if prst is None:  # no preset: nothing is drawn in the foreground (as LibreOffice does)
+        return Fill(*bg)
     ink = ink_share(prst)
     color: RGB = tuple(f * ink + b * (1 - ink) for f, b in zip(fg[0], bg[0], strict=True))  # type: ignore[assignment]
     alpha = fg[1] * ink + bg[1] * (1 - ink)
