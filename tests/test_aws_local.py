@@ -149,3 +149,38 @@ def test_http_refusals_are_json_and_the_page_is_served(stack):
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     config = requests.get(stack["urls"]["upload"] + "/config.json", timeout=10)
     assert config.status_code == 200 and json.loads(config.text)
+
+
+def test_the_local_aws_stack_command_serves_a_deck_and_stops_on_sigterm(corpus, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    ports = [f"--{name}-port=0" for name in ("upload", "status", "result", "moto")]
+    log = (tmp_path / "stack.err").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "deckpipe_emulators.aws_stack", *ports],
+                               stdout=subprocess.PIPE, stderr=log, text=True, cwd=tmp_path,
+                               start_new_session=True)
+    try:
+        urls = None
+        for line in process.stdout:  # JSON log lines, then the URLs
+            parsed = json.loads(line)
+            if "upload" in parsed:
+                urls = parsed
+                break
+        assert urls, (tmp_path / "stack.err").read_text()[-2000:]
+        threading.Thread(target=lambda: process.stdout.read(), daemon=True).start()
+        deck = (corpus / "decks/poi/testPPT.pptx").read_bytes()
+        answer = requests.post(urls["upload"], files={"file": ("testPPT.pptx", deck)}, timeout=30)
+        assert answer.status_code == 202, answer.text
+        view = wait_for(answer.json()["status_url"])
+        assert view["state"] == "done" and view["result"]["pages"] == visible_slide_count(deck)
+        pdf = requests.get(view["result_url"], timeout=30)
+        assert len(PdfReader(io.BytesIO(pdf.content)).pages) == view["result"]["pages"]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
