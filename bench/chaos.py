@@ -147,7 +147,7 @@ def load_with_faults(
         for index in range(args.max_faults):
             if not run.uploading():
                 break
-            faults.apply(FAULT_CYCLE[index % len(FAULT_CYCLE)])
+            faults.apply(args.faults[index % len(args.faults)])
             _sleep_while_uploading(run, args.fault_every)
     finally:
         faults.thaw()
@@ -403,6 +403,9 @@ def main() -> int:
     parser.add_argument("--fault-every", type=float, default=15.0)
     parser.add_argument("--max-faults", type=int, default=200)
     parser.add_argument("--freeze", type=float, default=10.0)
+    parser.add_argument("--faults", type=lambda text: [f.strip() for f in text.split(",")],
+                        default=list(FAULT_CYCLE),
+                        help="comma-separated cycle of faults for phase 1 (default: all)")
     parser.add_argument("--kill-jobs", type=int, default=30)
     parser.add_argument("--kill-pace", type=float, default=1.5,
                         help="seconds between a client's uploads around an emulator kill")
