@@ -282,3 +282,40 @@ def test_a_long_chart_title_wraps_inside_the_chart():
     assert " ".join("".join(r.text for r in p.runs) for p in title.paragraphs) == words
     frame_left, frame_w = Inches(1) / 12700, Inches(6) / 12700
     assert frame_left <= title.box.x and title.box.x + title.box.w <= frame_left + frame_w
+
+
+def test_3d_columns_one_behind_another_are_drawn_side_by_side():
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED,
+                          series=(("S1", (1, 2, 3, 4)), ("S2", (4, 3, 2, 1))))  # fmt: skip
+    group = chart._chartSpace.find(f"{C}chart/{C}plotArea/{C}barChart")
+    group.tag = C + "bar3DChart"  # a 3-D column chart whose series stand one behind another
+    group.find(C + "grouping").set("val", "standard")
+    for overlap in group.findall(C + "overlap"):
+        group.remove(overlap)
+    page, warnings = resolve(prs)
+    bars = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "rect"]
+    assert len(bars) == 8  # no bar hidden behind another
+    spans = sorted((b.box.x, b.box.x + b.box.w) for b in bars)
+    assert all(a[1] <= b[0] + 0.01 for a, b in zip(spans, spans[1:], strict=False))
+    assert "chart_approximated" in {w.code for w in warnings}
+
+
+def test_a_surface_chart_keeps_its_values_as_lines():
+    prs, chart = chart_of(XL_CHART_TYPE.LINE, series=(("S1", (1, 2, 3, 4)), ("S2", (2, 3, 1, 2))))
+    group = chart._chartSpace.find(f"{C}chart/{C}plotArea/{C}lineChart")
+    group.tag = C + "surfaceChart"
+    page, warnings = resolve(prs)
+    paths = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "path"
+             and i.fill is None and i.stroke is not None]  # fmt: skip
+    assert len(paths) >= 2
+    assert any("surfaceChart" in w.message for w in warnings)
+
+
+def test_a_combination_chart_with_scatter_after_bars_is_drawn(corpus):
+    import io
+
+    from deckpipe.render import render_deck
+
+    deck = corpus / "decks" / "pptxgenjs" / "PptxGenJS_Demo_Node.pptx"
+    report = render_deck(deck.read_bytes(), io.BytesIO())
+    assert not [w for w in report.warnings if w.code == "shape_skipped" and "Chart" in w.message]

@@ -78,8 +78,8 @@ def draw_title(canvas: Canvas, chart: etree._Element, box: Box, series: list[Ser
     b = placed if placed is not None else auto
     b = Box(b.x, b.y, max(b.w, w), b.h) if placed is not None else b
     canvas.items.append(label(text, b, base, "ctr", "t", wrap=True))
-    overlay = title is not None and on(title, "overlay")
-    return 0.0 if overlay or placed is not None else h + PAD + base.size * 0.2
+    # c:overlay is not honoured: LibreOffice always keeps the plot area below the title
+    return 0.0 if placed is not None else h + PAD + base.size * 0.2
 
 
 def wrap(text: str, font: Font, width: float) -> list[str]:
@@ -112,6 +112,9 @@ def legend_entries(canvas: Canvas, groups: list[Group]) -> list[Entry]:
             continue
         for pos, s in enumerate(g.series):
             fill, stroke = series_style(canvas, g, s, len(g.series))
+            if g.kind == "bubble":  # keyed by a bubble, as LibreOffice does
+                entries.append((s.name, None, None, ("circle", 7.0, fill, stroke)))
+                continue
             marker = marker_style(canvas, g, s, pos, stroke)
             if (
                 g.kind == "scatter"

@@ -31,8 +31,8 @@ KINDS = {
     "scatterChart": "scatter",
     "radarChart": "radar",
     "stockChart": "stock",
-    "surfaceChart": None,
-    "surface3DChart": None,
+    "surfaceChart": "line",  # each series a line: approximated, but no value is lost
+    "surface3DChart": "line",
     "bubbleChart": "bubble",
 }
 
@@ -67,7 +67,11 @@ class Group:
 
     @property
     def grouping(self) -> str:
-        return self.val("grouping", "clustered" if self.kind == "bar" else "standard") or ""
+        grouping = self.val("grouping", "clustered" if self.kind == "bar" else "standard") or ""
+        if self.kind == "bar" and grouping == "standard":
+            # 3-D columns one behind another: flat, they would hide each other
+            return "clustered"
+        return grouping
 
     @property
     def stacked(self) -> bool:
@@ -191,7 +195,9 @@ def read_groups(plot_area: etree._Element | None) -> tuple[list[Group], list[str
         if kind is None:
             notes.append(f"{name} charts are not drawn.")
             continue
-        if "3D" in name:
+        if name.startswith("surface"):
+            notes.append(f"A {name} is drawn as a line chart of its series.")
+        elif "3D" in name:
             notes.append(f"A {name} is drawn as its 2-D form.")
         ax_ids = [a.get("val", "") for a in g.iterfind(C + "axId")]
         groups.append(Group(kind, g, read_series(g), ax_ids))

@@ -269,7 +269,7 @@ def lines(canvas: Canvas, g: Group, plane: Plane, scale: Scale) -> None:
                 v_plot = acc[i] / (totals[i] or 1.0) if g.grouping == "percentStacked" else acc[i]
             else:
                 v_plot = v
-            if scatter:
+            if scatter and plane.x_scale is not None:
                 x = s.xs[i] if i < len(s.xs) and s.xs[i] is not None else float(i + 1)
                 pts.append((plane.x(x), plane.value(v_plot, scale)))
             else:
@@ -337,7 +337,9 @@ def stock_extras(canvas: Canvas, g: Group, plane: Plane, scale: Scale) -> None:
 
 
 def bubbles(canvas: Canvas, g: Group, plane: Plane, scale: Scale) -> None:
-    """Circles whose area follows ``c:bubbleSize``; the largest is a quarter of the plot."""
+    """Circles whose area follows ``c:bubbleSize`` (LibreOffice ignores
+    ``c:sizeRepresents``); the largest is a quarter of the plot. In a combination
+    chart whose x axis is a category axis, bubbles sit on the categories."""
     ss = g.series
     sizes = [numbers(s.element.find(C + "bubbleSize"))[0] for s in ss]
     biggest = max((abs(v) for vs in sizes for v in vs if v is not None), default=0.0) or 1.0
@@ -352,5 +354,6 @@ def bubbles(canvas: Canvas, g: Group, plane: Plane, scale: Scale) -> None:
             d = min(r.w, r.h) * 0.25 * bscale * math.sqrt(size / biggest)
             x = s.xs[i] if i < len(s.xs) and s.xs[i] is not None else float(i + 1)
             f = point_fill(canvas, s, i, len(s.values), g.vary_colors, fill)
-            cx, cy = plane.x(x), plane.value(v, scale)
+            cx = plane.x(x) if plane.x_scale is not None else plane.cat(i)
+            cy = plane.value(v, scale)
             canvas.items.append(ShapeItem("ellipse", Box(cx - d / 2, cy - d / 2, d, d), f, stroke))
