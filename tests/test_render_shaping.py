@@ -128,3 +128,12 @@ def test_shaping_is_cached():
     face = fonts.face("Carlito-Regular")
     first = shaping.shape("cached words", face.name)
     assert shaping.shape("cached words", face.name) is first
+
+
+def test_emoji_no_other_font_has_are_drawn_in_monochrome_symbola():
+    rocket, face = "\U0001f680", fonts.face("Symbola")
+    pieces, missing = fonts.split_by_font(f"go {rocket}", "Calibri", False, False)
+    assert pieces[-1] == (rocket, face) and not missing
+    # an emoji DejaVu Sans has stays with DejaVu Sans, as in the references
+    pieces, _ = fonts.split_by_font("\U0001f600", "Calibri", False, False)
+    assert pieces[0][1].name == "DejaVuSans"
