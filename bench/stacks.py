@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import requests
 
@@ -134,30 +134,39 @@ def peak_rss_bytes(pid: int) -> int | None:
 # -- the Google emulator stack ----------------------------------------------------------------
 
 
-@dataclass
 class EmulatorStack:
     """`deckpipe_emulators.LocalStack` on free ports, with a supervisor thread.
 
     `env` tunes the functions (shorter leases, say) so faults resolve within a campaign.
+    Given a running `local` stack and its `supervisor` (a test's), it only adapts them:
+    starting and stopping them stays with their owner.
     """
 
-    env: dict[str, str] = field(default_factory=dict)
-    reaper_interval: float = 5.0
-    name: str = "google-emulators"
+    name = "google-emulators"
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        reaper_interval: float = 5.0,
+        *,
+        local: Any = None,
+        supervisor: Any = None,
+    ) -> None:
         from deckpipe_emulators.processes import free_ports
         from deckpipe_emulators.stack import DEFAULT_PORTS, LocalStack, StackConfig
         from deckpipe_emulators.supervisor import Supervisor
 
-        ports = dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True))
-        self.log_dir = Path(tempfile.mkdtemp(prefix="deckpipe-campaign-"))
-        config = StackConfig(
-            ports=ports, env=dict(self.env), log_dir=self.log_dir,
-            reaper_interval=self.reaper_interval,
-        )
-        self.local = LocalStack(config)
-        self.supervisor = Supervisor(self.local, report=self._report, first_delay=0.5)
+        self.owned = local is None
+        if local is None:
+            ports = dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True))
+            config = StackConfig(
+                ports=ports, env=dict(env or {}), reaper_interval=reaper_interval,
+                log_dir=Path(tempfile.mkdtemp(prefix="deckpipe-campaign-")),
+            )
+            local = LocalStack(config)
+            supervisor = Supervisor(local, report=self._report, first_delay=0.5)
+        self.local = local
+        self.supervisor = supervisor
         urls = self.local.urls
         self.upload_url, self.status_url, self.result_url = (
             urls["upload"], urls["status"], urls["result"]
@@ -167,12 +176,14 @@ class EmulatorStack:
         print(f"{time.strftime('%H:%M:%S')} [stack] {line}", file=sys.stderr, flush=True)
 
     def start(self) -> None:
-        self.local.start()
-        self.supervisor.start()
+        if self.owned:
+            self.local.start()
+            self.supervisor.start()
 
     def stop(self) -> None:
-        self.supervisor.stop()
-        self.local.stop()
+        if self.owned:
+            self.supervisor.stop()
+            self.local.stop()
 
     def processes(self) -> list[Proc]:
         return process_tree(self.local.process_groups())

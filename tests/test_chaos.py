@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,13 +27,18 @@ from deckpipe_emulators.processes import free_ports
 from deckpipe_emulators.stack import DEFAULT_PORTS, LocalStack, StackConfig
 from deckpipe_emulators.supervisor import Supervisor
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import chaos  # noqa: E402
+import load  # noqa: E402
+import stacks  # noqa: E402
+
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 SLIDES = 600  # about 5 s of rendering: time to kill it in the middle
 LEASE_SECONDS = 4
 
 
 @pytest.fixture(scope="module")
-def chaos_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalStack, Supervisor]]:
     config = StackConfig(
         ports=dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True)),
         log_dir=tmp_path_factory.mktemp("chaos-logs"),
@@ -50,10 +56,15 @@ def chaos_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     stack.start()
     supervisor.start()
     try:
-        yield stack
+        yield stack, supervisor
     finally:
         supervisor.stop()
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def chaos_stack(supervised: tuple[LocalStack, Supervisor]) -> LocalStack:
+    return supervised[0]
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +157,28 @@ def test_killed_worker_mid_conversion_still_ends_done(
     assert view["state"] == "done", view
     assert view["attempts"] >= 2  # the killed attempt, then the one that finished
     assert_one_pdf(chaos_stack, job_id, SLIDES)
+
+
+def test_campaign_under_faults_reports_nothing_stuck_lost_or_duplicated(
+    supervised: tuple[LocalStack, Supervisor], corpus: Path
+) -> None:
+    """bench/chaos.py's own machinery, small: corpus uploads from two clients while the
+    convert worker is killed and Firestore frozen; the campaign's accounting must find every
+    job ended, none lost, one PDF each."""
+    stack = stacks.EmulatorStack(local=supervised[0], supervisor=supervised[1])
+    decks = load.corpus_decks(corpus, max_slides=5, max_bytes=300_000)
+    run = load.LoadRun(stack, decks, jobs=8, clients=2, bound=120, pace=0.5)
+    faults = chaos.Faults(stack, freeze_seconds=1.0)
+    run.start()
+    try:
+        killed = faults.apply("kill convert worker")
+        frozen = faults.apply("freeze firestore")
+    finally:
+        faults.thaw()
+    run.wait()
+    summary = load.summarize(run)
+    assert killed.pids and frozen.pids
+    assert load.verdict(summary) == []
+    assert summary["accepted"] == 8
+    assert summary["done"] + sum(summary["failed_by_code"].values()) == 8
+    assert summary["peak_rss_mib"]["convert worker"] > 0
