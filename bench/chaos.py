@@ -268,7 +268,9 @@ def hostile(stack: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
             "end": end,
             "seconds_to_end": None if seconds is None else round(seconds, 1),
             "child_peak_mib": _mib(child.peak),
-            "worker_peak_mib": _mib(run.peaks.get(("convert", "worker"))),
+            "worker_peak_mib": _mib(max(
+                (peak for (service, role), peak in run.peaks.items()
+                 if service in CONVERTING_SERVICES and role == "worker"), default=None)),
             "worker_survived": worker_before is not None
             and worker_before == _convert_worker(stack),
         })
@@ -276,8 +278,15 @@ def hostile(stack: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+# The service whose "worker" processes convert decks, per stack (see stacks.py).
+CONVERTING_SERVICES = ("convert", "serve", "aws")
+
+
 def _convert_worker(stack: Stack) -> int | None:
-    workers = [p.pid for p in stack.processes() if p.service == "convert" and p.role == "worker"]
+    workers = [
+        p.pid for p in stack.processes()
+        if p.service in CONVERTING_SERVICES and p.role == "worker"
+    ]
     return workers[0] if workers else None
 
 

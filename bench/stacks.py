@@ -16,6 +16,7 @@ Everything binds 127.0.0.1.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -285,4 +286,75 @@ class ServeStack:
         return ()
 
 
-STACKS = {"emulators": EmulatorStack, "serve": ServeStack}
+# -- the local AWS stack (moto) ----------------------------------------------------------------
+
+
+class AwsStack:
+    """`python -m deckpipe_emulators.aws_stack` on free ports: moto (S3, DynamoDB, SQS) and
+    the Lambda handlers in one process, `convert` in a child it restarts. Its state lives in
+    that one process, so only its worker and conversion children are fault targets."""
+
+    name = "aws-moto"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.env = dict(env or {})
+        self.log_path = Path(tempfile.mkdtemp(prefix="deckpipe-aws-")) / "aws_stack.log"
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        argv = [sys.executable, "-m", "deckpipe_emulators.aws_stack"]
+        for name in ("upload", "status", "result", "moto"):
+            argv += [f"--{name}-port", "0"]
+        self._popen = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=open(self.log_path, "wb"),  # noqa: SIM115
+            cwd=REPO, start_new_session=True, env={**os.environ, **self.env},
+        )
+        assert self._popen.stdout is not None
+        line = self._popen.stdout.readline()  # the URLs, once everything is up
+        if not line:
+            self.stop()
+            raise RuntimeError(f"the AWS stack did not start; see {self.log_path}")
+        urls = json.loads(line)
+        self.upload_url, self.status_url, self.result_url = (
+            urls["upload"], urls["status"], urls["result"]
+        )
+        self.moto_url = urls["moto"]
+
+    def stop(self) -> None:
+        if self._popen is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._popen.pid, signal.SIGTERM)
+        try:
+            self._popen.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._popen.pid, signal.SIGKILL)
+            self._popen.wait()
+
+    def processes(self) -> list[Proc]:
+        # main: moto and the HTTP fronts; worker: convert; child: its conversions.
+        return process_tree({"aws": self._popen.pid}) if self._popen else []
+
+    def result_objects(self) -> Counter[str]:
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=self.moto_url, region_name="us-east-1",
+                          aws_access_key_id="local", aws_secret_access_key="local")
+        counts: Counter[str] = Counter()
+        pages = s3.get_paginator("list_object_versions").paginate(
+            Bucket="deckpipe-local", Prefix="results/"
+        )
+        for page in pages:
+            for version in page.get("Versions", []):
+                counts[version["Key"]] += 1
+        return counts
+
+    def restarts(self) -> list[Restart]:
+        return []
+
+    def stateful_services(self) -> tuple[str, ...]:
+        return ()
+
+
+STACKS = {"emulators": EmulatorStack, "serve": ServeStack, "aws": AwsStack}
