@@ -353,7 +353,7 @@ def _crop(png: bytes, src: tuple) -> bytes:
         if box[2] <= box[0] or box[3] <= box[1]:
             return png
         out = io.BytesIO()
-        im.crop(box).save(out, "PNG", compress_level=3)
+        im.crop(box).save(out, "PNG", compress_level=1)
         return out.getvalue()
 
 

@@ -362,7 +362,7 @@ def _image(d: bytes) -> bytes | None:
                 return None
             im.load()
             out = io.BytesIO()
-            im.save(out, "PNG", compress_level=3)
+            im.save(out, "PNG", compress_level=1)
             return out.getvalue()
     modes = {0x26200A: ("RGBA", "BGRA"), 0x22009: ("RGB", "BGRX"), 0x21808: ("RGB", "BGR")}
     if fmt not in modes or w <= 0 or h <= 0 or w * h > 8_000_000:
@@ -370,7 +370,7 @@ def _image(d: bytes) -> bytes | None:
     mode, raw_mode = modes[fmt]
     im = Image.frombuffer(mode, (w, h), raw, "raw", raw_mode, stride, 1)
     out = io.BytesIO()
-    im.save(out, "PNG", compress_level=3)
+    im.save(out, "PNG", compress_level=1)
     return out.getvalue()
 
 

@@ -20,8 +20,8 @@ from .model import RGB
 BOX = 1000.0  # the display list's frame size
 MAX_OBJECTS = 65536
 MAX_SAVED = 256
-MAX_OPS = 200_000
-MAX_POINTS = 2_000_000
+MAX_OPS = 50_000  # display-list items: each costs about a kilobyte while the form is made
+MAX_POINTS = 500_000
 
 Matrix = tuple[float, float, float, float, float, float]  # x' = a x + c y + e, y' = b x + d y + f
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -535,7 +535,7 @@ def dib_png(
                 alpha = im.convert("L").point(lambda v: 0 if v == key else 255)
                 im.putalpha(alpha)
             out = io.BytesIO()
-            im.save(out, "PNG", compress_level=3)
+            im.save(out, "PNG", compress_level=1)
             return out.getvalue()
     except Exception:
         return None
@@ -560,5 +560,5 @@ def _alpha_dib(info: bytes, bits: bytes, alpha: int) -> bytes | None:
     if alpha < 255:
         im.putalpha(im.getchannel("A").point(lambda v: v * alpha // 255))
     out = io.BytesIO()
-    im.save(out, "PNG", compress_level=3)
+    im.save(out, "PNG", compress_level=1)
     return out.getvalue()
