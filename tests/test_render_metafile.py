@@ -188,6 +188,15 @@ def test_damaged_and_oversized_files_raise_metafile_error(monkeypatch) -> None:
         metafile.read(_emf(*[_poly16(86, TRIANGLE)] * 5))
 
 
+def test_nesting_and_inflation_are_bounded(monkeypatch) -> None:
+    with pytest.raises(MetafileError, match="saved states"):
+        metafile.read(_emf(*[_rec(33)] * 300))  # SaveDC without end
+    monkeypatch.setattr(metafile, "MAX_INFLATED", 1000)
+    bomb = gzip.compress(_emf(_rec(70, bytes(100_000))))
+    with pytest.raises(MetafileError, match="size bound"):
+        metafile.read(bomb)
+
+
 def _plus(*records: bytes) -> bytes:
     """An EMF whose drawing is all EMF+ records, in one GDI comment."""
     payload = b"".join(records)
