@@ -190,7 +190,7 @@ def test_damaged_and_oversized_files_raise_metafile_error(monkeypatch) -> None:
 
 def test_nesting_and_inflation_are_bounded(monkeypatch) -> None:
     with pytest.raises(MetafileError, match="saved states"):
-        metafile.read(_emf(*[_rec(33)] * 300))  # SaveDC without end
+        metafile.read(_emf(*[_rec(33)] * 300, _poly16(86, TRIANGLE)))  # SaveDC without end
     monkeypatch.setattr(metafile, "MAX_INFLATED", 1000)
     bomb = gzip.compress(_emf(_rec(70, bytes(100_000))))
     with pytest.raises(MetafileError, match="size bound"):
