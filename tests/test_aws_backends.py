@@ -181,3 +181,19 @@ def test_provisioning_twice_changes_nothing_and_converges_drift(moto_endpoint):
     ddb_ttl = build(load_settings({**first.environment(), **URLS})).jobs._ddb.describe_time_to_live(
         TableName=first.table)["TimeToLiveDescription"]
     assert ddb_ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expire_at"}
+
+
+def test_a_job_with_too_many_warnings_for_one_item_still_finishes(rt):
+    job = rt.jobs.create(jobs.new_job(jobs.new_job_id(), "huge.pptx", input_bytes=1,
+                                      input_sha256="-"))
+    warnings = tuple({"code": "font_substituted", "slide": n % 900 + 1,
+                      "message": f"Font 'Corporate Typeface {n}' was replaced by Carlito."}
+                     for n in range(6000))  # about 700 KB: over DynamoDB's 400 KB item limit
+    done = job.replace(state=jobs.DONE, pages=900, warnings=warnings)
+    rt.jobs.transact(job.job_id, lambda current: (done, None))
+    stored = rt.jobs.get(job.job_id)
+    assert stored.state == jobs.DONE and stored.pages == 900
+    assert 1000 < len(stored.warnings) < 6000
+    assert stored.warnings[:-1] == warnings[: len(stored.warnings) - 1]
+    assert stored.warnings[-1]["code"] == "warnings_truncated"
+    assert str(6000 - len(stored.warnings) + 1) in stored.warnings[-1]["message"]

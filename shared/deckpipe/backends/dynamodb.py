@@ -20,6 +20,7 @@ Datetimes are stored as fixed-width UTC text (they sort as they compare); floats
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -45,6 +46,9 @@ EXPIRE_AT = "expire_at"
 UNFINISHED_INDEX = "unfinished"
 OPEN_STATES = (QUEUED, PROCESSING)
 MAX_TRIES = 60  # a transaction's read-decide-write rounds under contention
+# DynamoDB refuses an item over 400 KB. A deck with thousands of renderer warnings could
+# pass that, and its job could then never be marked done: keep the warnings that fit.
+ITEM_BUDGET = 350_000
 # Someone else wrote the job first, or a transaction on it was in flight: read again.
 RETRY_CODES = frozenset({"ConditionalCheckFailedException", "TransactionConflictException"})
 
@@ -216,7 +220,7 @@ class DynamoJobStore(JobStore):
                     **{EXPIRE_AT: self._expire_at(job.created_at)})
         if job.state in OPEN_STATES:
             item["open_state"] = job.state  # in the sparse index only while unfinished
-        return item
+        return _within_budget(item)
 
     def _key_item(self, idempotency_key: str, job: Job) -> dict[str, Any]:
         return {"pk": KEY_PREFIX + idempotency_key, "kind": "idempotency_key",
@@ -236,6 +240,24 @@ class DynamoJobStore(JobStore):
             put["ExpressionAttributeNames"] = {"#version": "version"}
             put["ExpressionAttributeValues"] = {":version": {"N": str(version)}}
         return put
+
+
+def _within_budget(item: dict[str, Any]) -> dict[str, Any]:
+    """The item, its warnings cut to what fits in ``ITEM_BUDGET`` (and said so)."""
+    warnings = item.get("warnings") or []
+    if len(json.dumps(item, default=str)) <= ITEM_BUDGET:
+        return item
+    rest = len(json.dumps({**item, "warnings": []}, default=str))
+    kept: list[Any] = []
+    for warning in warnings:
+        rest += len(json.dumps(warning, default=str)) + 2
+        if rest > ITEM_BUDGET - 500:
+            break
+        kept.append(warning)
+    dropped = len(warnings) - len(kept)
+    kept.append({"code": "warnings_truncated", "slide": None,
+                 "message": f"{dropped} more warnings were not kept (storage limit)."})
+    return {**item, "warnings": kept}
 
 
 def _pause(attempt: int) -> None:
