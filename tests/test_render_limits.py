@@ -264,3 +264,22 @@ def test_generator_charts_with_xml_errors_are_drawn(corpus):
     codes = [w.code for w in report.warnings]
     assert codes.count("part_recovered") == 6
     assert "chart_skipped" not in codes
+
+
+def test_finished_pages_are_held_compressed_until_the_pdf_is_saved():
+    import zlib
+
+    from deckpipe.render.notes import FramingCanvas
+
+    out = io.BytesIO()
+    canvas = FramingCanvas(out, invariant=1)
+    for n in range(3):
+        canvas.drawString(72, 72, f"page {n} " * 50)
+        canvas.showPage()
+    pages = canvas._doc.Pages.pages
+    assert len(pages) == 3
+    assert all(page.stream is None and page.Contents is not None for page in pages)
+    assert b"page 1" in zlib.decompress(pages[1].Contents.content)
+    canvas.save()
+    texts = [p.extract_text() for p in PdfReader(io.BytesIO(out.getvalue())).pages]
+    assert [t.split()[:2] for t in texts] == [["page", "0"], ["page", "1"], ["page", "2"]]

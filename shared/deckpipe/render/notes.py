@@ -15,12 +15,15 @@ get PowerPoint's default notes layout scaled to the notes page.
 from __future__ import annotations
 
 import contextlib
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.presentation import Presentation
 from pptx.slide import Slide
+from reportlab import rl_config
+from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 
 from .model import Box, Page, Paragraph, RenderWarning, TextItem, TextRun
@@ -37,7 +40,12 @@ _BORDER = (0.0, 0.0, 0.0)
 
 
 class FramingCanvas(Canvas):
-    """A canvas whose page setup and page breaks can be suspended for a while."""
+    """A canvas whose page setup and page breaks can be suspended for a while.
+
+    It also compresses each page's content stream as soon as the page is
+    finished: reportlab keeps every page's drawing operators as text until the
+    PDF is saved, which on a long deck is most of the memory it holds.
+    """
 
     _framing = False
 
@@ -57,6 +65,23 @@ class FramingCanvas(Canvas):
     def showPage(self) -> None:  # noqa: N802
         if not self._framing:
             super().showPage()
+            self._seal_last_page()
+
+    def _seal_last_page(self) -> None:
+        """Replace the finished page's text stream by its deflated bytes, exactly as
+        reportlab would write them at save (``PDFZCompress``), with the filter named."""
+        pages = self._doc.Pages.pages
+        page = pages[-1] if pages else None
+        if page is None or page.Contents or not page.stream or not page.compression:
+            return
+        if rl_config.useA85:
+            return  # reportlab would add ASCII85 too; leave such pages to it
+        code = page.stream.encode("utf8") if isinstance(page.stream, str) else page.stream
+        stream = pdfdoc.PDFStream(content=zlib.compress(code))
+        stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        stream.__Comment__ = "page stream"
+        page.Contents = stream
+        page.stream = None
 
 
 @dataclass(frozen=True)
