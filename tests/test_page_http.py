@@ -125,6 +125,7 @@ def test_config_json_carries_the_servers_limit(rt):
         "uploadUrl": ".",
         "maxUploadBytes": rt.settings.max_upload_bytes,
         "pollIntervalSeconds": 2,
+        "directUploadBytes": None,  # no bucket: every deck is posted to the upload function
     }
 
 

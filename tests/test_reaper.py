@@ -157,3 +157,22 @@ def test_the_orphan_sweep_runs_in_the_first_pass_of_each_hour_only():
     on_the_hour = jobs.utcnow().replace(minute=0, second=30)
     assert reaper.reap(rt, now=on_the_hour)["orphans_deleted"] == 0
     assert "orphans_deleted" not in reaper.reap(rt, now=on_the_hour.replace(minute=7))
+
+
+def test_a_direct_upload_that_never_arrives_fails_upload_expired_after_its_link_and_margin():
+    rt = make_rt()
+    now = jobs.utcnow()
+    waiting = jobs.new_awaiting_job(jobs.new_job_id(), "big.pptx", announced_bytes=40 << 20,
+                                    upload_expires_at=now + timedelta(minutes=15))
+    waiting = waiting.replace(created_at=now - timedelta(minutes=20),
+                              updated_at=now - timedelta(minutes=20))
+    rt.jobs.create(waiting)
+    # Within the link's lifetime plus the margin: left alone, and never published.
+    late_but_in_margin = now + timedelta(minutes=15) + jobs.UPLOAD_EXPIRY_MARGIN
+    assert job_counts(reaper.reap(rt, now=late_but_in_margin))["left"] == 1
+    assert rt.jobs.get(waiting.job_id).state == jobs.AWAITING_UPLOAD
+    result = reaper.reap(rt, now=late_but_in_margin + timedelta(seconds=1))
+    assert job_counts(result)["failed"] == 1
+    job = rt.jobs.get(waiting.job_id)
+    assert job.state == jobs.FAILED and job.error.code == "upload_expired"
+    assert not rt.queue.messages

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from .errors import DeckpipeError
@@ -85,3 +85,76 @@ class BlobStore(ABC):
         so a backend written before it still loads; every backend should have it.
         """
         raise NotImplementedError(f"{type(self).__name__} cannot list objects yet")
+
+
+# --- direct transfer: the client and storage exchange the bytes themselves ------------
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """Where and how a client sends one deck straight to storage.
+
+    ``protocol`` tells the client how to talk to ``url``:
+
+    - ``"gcs-resumable"``: a Cloud Storage resumable upload session. ``PUT`` the bytes
+      (whole, or in chunks with ``Content-Range: bytes FIRST-LAST/SIZE``; a chunk other
+      than the last a multiple of 256 KiB); after a network cut ``PUT`` an empty body with
+      ``Content-Range: bytes */SIZE`` and carry on after the ``Range`` of the 308 answer.
+    - ``"s3-post"``: an S3 presigned POST: a multipart form with ``fields`` and then the
+      file, to ``url`` (the AWS backend's).
+
+    ``headers`` must be sent with every request to ``url``.
+    """
+
+    url: str
+    protocol: str
+    method: str
+    expires_at: datetime
+    headers: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "url": self.url,
+            "protocol": self.protocol,
+            "method": self.method,
+            "headers": dict(self.headers),
+            "fields": dict(self.fields),
+            "expires_at": self.expires_at.isoformat().replace("+00:00", "Z"),
+        }
+
+
+class DirectTransfer(ABC):
+    """What a ``BlobStore`` with a bucket offers so large files bypass the functions.
+
+    Cloud Run refuses requests over 32 MiB and Lambda payloads over 6 MB, so large
+    decks go from the client to the bucket, and PDFs from the bucket to the client,
+    under short-lived capabilities that name one object and one method. Stores
+    without a bucket (local files, memory) do not implement it, and deckpipe streams
+    through its own process there.
+    """
+
+    @abstractmethod
+    def upload_target(
+        self, name: str, *, content_type: str, size: int, origin: str | None, expires: timedelta
+    ) -> UploadTarget:
+        """Let a client create ``name`` (and nothing else) with exactly ``size`` bytes of
+        ``content_type`` until ``expires`` from now; never overwriting an object.
+        ``origin`` is the browser page's origin (CORS), or None for other clients."""
+
+    @abstractmethod
+    def download_url(
+        self, name: str, *, filename: str, disposition: str, expires: timedelta
+    ) -> str:
+        """A URL that reads ``name`` (GET only) until ``expires`` from now, answered with
+        ``Content-Disposition: disposition`` (the RFC 6266 value naming ``filename``)."""
+
+    @property
+    @abstractmethod
+    def browser_origins(self) -> tuple[str, ...]:
+        """Origins a browser page connects to for these transfers (its CSP's connect-src)."""
+
+
+def direct_transfer(blobs: BlobStore) -> DirectTransfer | None:
+    """The store's direct transfer capability, or None where it streams through deckpipe."""
+    return blobs if isinstance(blobs, DirectTransfer) else None

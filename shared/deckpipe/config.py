@@ -52,6 +52,14 @@ class Settings:
     max_event_age_seconds: float = 3600.0
     progress_interval_seconds: float = 1.0
     upload_chunk_bytes: int = 8 * MIB
+    # Direct transfer, where the backend has a bucket: the page sends decks of at least
+    # direct_upload_bytes straight to storage (Cloud Run refuses requests over 32 MiB,
+    # Lambda over 6 MB); upload and download links live this long; result redirects to
+    # a signed link ("redirect") or streams the PDF through the function ("stream").
+    direct_upload_bytes: int = 4 * MIB
+    upload_url_seconds: float = 900.0
+    download_url_seconds: float = 300.0
+    result_delivery: str = "redirect"
     log_level: str = "INFO"
     # The reaper: a queued job untouched this long is published again, at most
     # max_requeues times; any job older than max_event_age_seconds is failed.
@@ -186,6 +194,16 @@ _ENV.update(
         _number(int, 256 * 1024, "bytes, a multiple of 262144"),
         False,
     ),
+    direct_upload_bytes=(
+        "DECKPIPE_DIRECT_UPLOAD_BYTES", _number(int, 1, "a positive number of bytes"), False
+    ),
+    upload_url_seconds=(
+        "DECKPIPE_UPLOAD_URL_SECONDS", _number(float, 10, "seconds, at least 10"), False
+    ),
+    download_url_seconds=(
+        "DECKPIPE_DOWNLOAD_URL_SECONDS", _number(float, 10, "seconds, at least 10"), False
+    ),
+    result_delivery=("DECKPIPE_RESULT_DELIVERY", _choice("redirect", "stream"), False),
     log_level=("DECKPIPE_LOG_LEVEL", _choice("debug", "info", "warning", "error"), False),
     requeue_after_seconds=(
         "DECKPIPE_REQUEUE_AFTER_SECONDS", _number(float, 1, "seconds, at least 1"), False
@@ -250,6 +268,11 @@ def load_settings(
             f"DECKPIPE_UPLOAD_CHUNK_BYTES={values['upload_chunk_bytes']} is not valid: "
             "expected a multiple of 262144"
         )
+    for name, var in (("upload_url_seconds", "DECKPIPE_UPLOAD_URL_SECONDS"),
+                      ("download_url_seconds", "DECKPIPE_DOWNLOAD_URL_SECONDS")):
+        if values.get(name, 0) > 7 * 86400:  # the longest a V4 signature may live
+            problems.append(f"{var}={values[name]:g} is not valid: expected at most 604800 "
+                            "seconds (7 days)")
     bucket = values.get("bucket", "")
     if backend == "aws" and bucket and not _S3_BUCKET_RE.match(bucket):
         problems.append(f"DECKPIPE_BUCKET={bucket!r} is not valid: expected an S3 bucket name "

@@ -2,6 +2,8 @@
 
 A job is a small document: its state machine is
 
+    awaiting_upload -> queued                 (the direct upload arrived and passed the checks)
+                   \\-> failed                 (a bad file, or none before the deadline)
     queued -> processing -> done
                         \\-> failed
     processing (lease expired) -> processing (taken over by the next delivery)
@@ -22,12 +24,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+AWAITING_UPLOAD = "awaiting_upload"  # created; the client sends the deck to storage itself
 QUEUED = "queued"
 PROCESSING = "processing"
 DONE = "done"
 FAILED = "failed"
-STATES = (QUEUED, PROCESSING, DONE, FAILED)
+STATES = (AWAITING_UPLOAD, QUEUED, PROCESSING, DONE, FAILED)
 TERMINAL = (DONE, FAILED)
+UNFINISHED = (AWAITING_UPLOAD, QUEUED, PROCESSING)  # what the reaper looks at
+# After a direct upload's URL has expired, how long the job still waits for the bytes
+# (a last chunk sent just before the deadline, a late finalize notification) before the
+# reaper fails it with ``upload_expired``.
+UPLOAD_EXPIRY_MARGIN = timedelta(minutes=2)
 
 
 def utcnow() -> datetime:
@@ -82,6 +90,8 @@ class Job:
     duration_seconds: float | None = None
     warnings: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     report: dict[str, Any] = field(default_factory=dict)  # the render report's summary
+    # A direct upload: when its upload URL stops working (None for a streamed upload).
+    upload_expires_at: datetime | None = None
 
     def replace(self, **changes: Any) -> Job:
         return dataclasses.replace(self, **changes)
@@ -124,7 +134,40 @@ def new_job(job_id: str, filename: str, *, input_bytes: int, input_sha256: str) 
     )
 
 
+def new_awaiting_job(
+    job_id: str, filename: str, *, announced_bytes: int, upload_expires_at: datetime
+) -> Job:
+    """A job whose deck the client sends straight to storage; ``input_bytes`` holds the
+    announced size until the object is checked."""
+    job = new_job(job_id, filename, input_bytes=announced_bytes, input_sha256="")
+    return job.replace(state=AWAITING_UPLOAD, upload_expires_at=upload_expires_at)
+
+
 # --- transitions: pure functions used inside JobStore.transact -------------------
+
+
+def upload_arrived(job: Job | None, now: datetime, *, size: int) -> tuple[Job | None, bool]:
+    """Compare-and-set ``awaiting_upload -> queued``: of a ``complete`` call repeated and a
+    finalize notification, exactly one wins and publishes the job."""
+    if job is None or job.state != AWAITING_UPLOAD:
+        return None, False
+    return job.replace(state=QUEUED, input_bytes=size, updated_at=now), True
+
+
+def upload_rejected(
+    job: Job | None, now: datetime, *, error: JobError
+) -> tuple[Job | None, bool]:
+    """``awaiting_upload -> failed``: the stored file failed a check, or came too late."""
+    if job is None or job.state != AWAITING_UPLOAD:
+        return None, False
+    return job.replace(state=FAILED, error=error, updated_at=now), True
+
+
+def upload_overdue(job: Job, now: datetime) -> bool:
+    """True once a direct upload can no longer arrive in time (its URL expired, plus
+    the margin); a job without a deadline (a streamed upload) is never overdue."""
+    return (job.state == AWAITING_UPLOAD and job.upload_expires_at is not None
+            and now > job.upload_expires_at + UPLOAD_EXPIRY_MARGIN)
 
 
 @dataclass(frozen=True)
@@ -142,6 +185,8 @@ def claim(
     """Compare-and-set ``queued -> processing`` (or take over a lapsed lease)."""
     if job is None:
         return None, Claim("missing", None)
+    if job.state == AWAITING_UPLOAD:  # no deck yet: nothing to convert (a stray message)
+        return None, Claim("missing", job)
     if job.state in TERMINAL:
         return None, Claim("finished", job)
     if job.state == PROCESSING and job.lease is not None and job.lease.live(now):
@@ -269,6 +314,12 @@ def reap(job: Job | None, now: datetime, *, policy: ReapPolicy) -> tuple[Job | N
     """
     if job is None or job.state in TERMINAL:
         return None, None
+    if job.state == AWAITING_UPLOAD:  # nothing to publish: the client sends the deck
+        if not upload_overdue(job, now):
+            return None, None
+        error = JobError("upload_expired", "The file did not arrive before its upload link "
+                                           "expired; please upload the deck again.")
+        return job.replace(state=FAILED, error=error, updated_at=now), "fail"
     if job.state == PROCESSING and job.lease is not None and job.lease.live(now):
         return None, None
     if (now - job.created_at).total_seconds() > policy.max_job_seconds:

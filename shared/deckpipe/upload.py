@@ -117,7 +117,7 @@ def _accept(
         log.warning("the job store failed but our job was written: %s", exc)
         stored = found
     if stored.job_id != job.job_id:
-        _delete_quietly(rt, job.input_object)
+        delete_quietly(rt, job.input_object)
         if stored.input_sha256 != sha256:
             raise ApiError(
                 409,
@@ -145,11 +145,11 @@ def _created_after_all(rt: Runtime, job: Job) -> Job | None:
         log.error("job store unreachable; leaving the deck for the sweeper: %s", exc)
         return None
     if found is None:
-        _delete_quietly(rt, job.input_object)
+        delete_quietly(rt, job.input_object)
     return found
 
 
-def _delete_quietly(rt: Runtime, name: str) -> None:
+def delete_quietly(rt: Runtime, name: str) -> None:
     """Best-effort delete; what an outage leaves behind the reaper's sweep removes."""
     try:
         rt.blobs.delete(name)
@@ -179,7 +179,7 @@ def _store_checked(rt: Runtime, chunks: Iterable[bytes], name: str) -> tuple[int
                 if head.startswith(OLE2_MAGIC):
                     ole = OleScanner()  # never stored: it only has to be classified
                 else:
-                    _raise_for_deck(check_magic, head)
+                    raise_for_deck(check_magic, head)
                     upload = rt.blobs.upload(name, content_type=PPTX_TYPE)
             if ole is not None:
                 ole.feed(chunk)
@@ -189,7 +189,7 @@ def _store_checked(rt: Runtime, chunks: Iterable[bytes], name: str) -> tuple[int
         if size == 0:
             raise ApiError(400, "no_file", "The upload is empty: send a .pptx file.")
         if upload is None:
-            _raise_for_deck(check_magic, head, ole)
+            raise_for_deck(check_magic, head, ole)
         assert upload is not None
         upload.commit()
     except BaseException:
@@ -198,14 +198,14 @@ def _store_checked(rt: Runtime, chunks: Iterable[bytes], name: str) -> tuple[int
         raise
     try:
         with rt.blobs.open(name) as reader:
-            _raise_for_deck(classify_file, reader)
+            raise_for_deck(classify_file, reader)
     except (ApiError, TransientError):
-        _delete_quietly(rt, name)
+        delete_quietly(rt, name)
         raise
     return size, digest.hexdigest()
 
 
-def _raise_for_deck(check, *args) -> None:
+def raise_for_deck(check, *args) -> None:
     try:
         check(*args)
     except DeckError as exc:

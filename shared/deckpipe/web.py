@@ -6,10 +6,13 @@ about Functions Framework, and nothing in the core knows about Flask.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +21,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_options_header
 
 from . import convert as worker
-from . import jobs, logs, webpage
+from . import direct, jobs, logs, webpage
+from .blobs import direct_transfer
 from .errors import TransientError, plain_message
 from .multipart import MalformedForm, MultipartFile
 from .runtime import Runtime
@@ -214,6 +218,16 @@ def _upload(rt: Runtime, request: Request) -> Response:
         return _page_file(rt, request, name)
     if request.method != "POST":
         return _method_not_allowed("POST")
+    path = request.path.rstrip("/")
+    try:
+        if path.endswith("/complete"):
+            return _complete(rt, request)
+        if path.endswith("/finalized"):
+            return _finalized(rt, request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    if (request.mimetype or "").lower() == "application/json":
+        return _request_direct(rt, request)
     try:
         chunks, filename = _incoming_file(rt, request)
         accepted = accept(
@@ -240,6 +254,121 @@ def _upload(rt: Runtime, request: Request) -> Response:
         202,
         **headers,
     )
+
+
+# --- direct uploads (deckpipe.direct): the deck goes from the client to storage ------------
+
+JSON_LIMIT = 16 * 1024  # an upload request or a notification is a few hundred bytes
+
+
+def _request_direct(rt: Runtime, request: Request) -> Response:
+    """``POST upload`` with ``{"filename", "size", "type"}``: 201 with the job and where to
+    send the deck (``upload``), or the refusal a streamed upload of it would get."""
+    try:
+        announced = _json_body(request)
+        offer = direct.request_upload(
+            rt, filename=announced.get("filename"), size=announced.get("size"),
+            content_type=announced.get("type"), origin=request.headers.get("Origin"),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    job = offer.job
+    body = _job_links(rt, request, job.job_id)
+    body.update(state=job.state,
+                upload=offer.target.to_json() if offer.target is not None else None)
+    headers = {"Location": body["status_url"]}
+    if not offer.created:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(body, 201 if offer.created else 200, **headers)
+
+
+def _complete(rt: Runtime, request: Request) -> Response:
+    """``POST upload/<job_id>/complete``: check the stored deck and queue its job; the same
+    answer however often it is called."""
+    job_id = _path_job_id(request.path, "complete")
+    job = direct.complete(rt, job_id) if job_id else None
+    if job is None:
+        return _unknown_job()
+    return _completion_answer(rt, request, job)
+
+
+def _completion_answer(rt: Runtime, request: Request, job: jobs.Job) -> Response:
+    links = _job_links(rt, request, job.job_id)
+    if job.state == jobs.AWAITING_UPLOAD:
+        return error_response(409, "upload_incomplete",
+                              "The file has not arrived in storage yet: finish sending it, "
+                              "then call complete again.", state=job.state, **links)
+    if job.state == jobs.FAILED:
+        error = job.error or jobs.JobError("failed", "The upload failed.")
+        return error_response(direct.failure_status(error.code), error.code,
+                              plain_message(error.code, error.message), state=job.state, **links)
+    return json_response({**links, "state": job.state}, 202, Location=links["status_url"])
+
+
+def _finalized(rt: Runtime, request: Request) -> Response:
+    """The bucket's object-finalize notification, pushed by Pub/Sub (topic
+    ``<DECKPIPE_TOPIC>-uploads``). It can only trigger what ``complete`` does (check a
+    stored deck, queue its job once), so it needs no more trust than ``complete``. 204
+    acknowledges; a 503 (storage or Firestore down) makes Pub/Sub deliver it again."""
+    message = _json_body(request).get("message")
+    message = message if isinstance(message, dict) else {}
+    attributes = message.get("attributes")
+    attributes = attributes if isinstance(attributes, dict) else {}
+    if attributes.get("eventType") != "OBJECT_FINALIZE":
+        return Response(status=204)
+    bucket, name = attributes.get("bucketId"), attributes.get("objectId")
+    if not (isinstance(bucket, str) and isinstance(name, str)):
+        bucket, name = _object_from_payload(message.get("data"))
+    outcome = direct.on_object_finalized(rt, bucket or "", name or "")
+    log.info("finalize notification: %s", outcome, extra={"object": name})
+    return Response(status=204)
+
+
+def _object_from_payload(data: object) -> tuple[str | None, str | None]:
+    """bucket and name from a JSON_API_V1 payload (the object resource, base64)."""
+    try:
+        resource = json.loads(base64.b64decode(data)) if isinstance(data, str) else {}
+    except (binascii.Error, ValueError):
+        return None, None
+    if not isinstance(resource, dict):
+        return None, None
+    return resource.get("bucket"), resource.get("name")
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    length = request.content_length
+    if length is not None and length > JSON_LIMIT:
+        raise ApiError(413, "too_large", "The JSON body is too large.")
+    raw = request.stream.read(JSON_LIMIT + 1)
+    if len(raw) > JSON_LIMIT:
+        raise ApiError(413, "too_large", "The JSON body is too large.")
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        raise ApiError(400, "bad_request", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_request", "The body must be a JSON object.")
+    return data
+
+
+def _path_job_id(path: str, action: str) -> str | None:
+    parts = path.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-1] == action and jobs.is_job_id(parts[-2]):
+        return parts[-2]
+    return None
+
+
+def _job_links(rt: Runtime, request: Request, job_id: str) -> dict[str, str]:
+    base = (rt.settings.upload_url or request.base_url).rstrip("/")
+    if not rt.settings.upload_url:  # the request's own address, without any job path
+        base = base.split("/" + job_id, 1)[0]
+    return {
+        "job_id": job_id,
+        "status_url": rt.settings.status_url_for(job_id),
+        "result_url": rt.settings.result_url_for(job_id),
+        "complete_url": f"{base}/{job_id}/complete",
+    }
 
 
 def _incoming_file(rt: Runtime, request: Request) -> tuple[Iterator[bytes], str | None]:
@@ -287,8 +416,9 @@ def _raw_filename(request: Request) -> str | None:
 
 def _page_file(rt: Runtime, request: Request, name: str) -> Response:
     """One file of the upload page; revalidated on every load so a deploy shows at once."""
+    transfer = direct_transfer(rt.blobs)
     if name == "config.json":
-        response = json_response(webpage.page_config(rt.settings))
+        response = json_response(webpage.page_config(rt.settings, direct=transfer is not None))
         response.headers["Cache-Control"] = "no-cache"
         return response
     asset = webpage.ASSETS[name]
@@ -298,8 +428,9 @@ def _page_file(rt: Runtime, request: Request, name: str) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     if name == "index.html":
+        storage = list(transfer.browser_origins) if transfer is not None else []
         response.headers["Content-Security-Policy"] = webpage.content_security_policy(
-            webpage.api_origins(rt.settings)
+            webpage.api_origins(rt.settings) + storage
         )
     return response.make_conditional(request)
 
@@ -357,8 +488,26 @@ def _result(rt: Runtime, request: Request) -> Response:
     info = rt.blobs.stat(job.result_object)
     if info is None:
         return error_response(410, "result_gone", "The PDF is no longer stored.", job_id=job_id)
+    transfer = direct_transfer(rt.blobs)
+    if transfer is not None and rt.settings.result_delivery == "redirect":
+        return _signed_redirect(rt, request, transfer, job)
     return _pdf_response(rt, request, job.result_object, info.size, info.etag,
                          job.result_filename)
+
+
+def _signed_redirect(rt: Runtime, request: Request, transfer: Any, job: jobs.Job) -> Response:
+    """303 to a short-lived signed GET of the PDF, made now (never stored, never in a
+    status answer): the bytes go from the bucket to the client, not through a function
+    whose responses Cloud Run caps at 32 MB. ``?inline=1`` asks for inline display."""
+    inline = request.args.get("inline", "").lower() in ("1", "true", "yes")
+    disposition = content_disposition(job.result_filename, inline=inline)
+    url = transfer.download_url(job.result_object, filename=job.result_filename,
+                                disposition=disposition,
+                                expires=timedelta(seconds=rt.settings.download_url_seconds))
+    response = Response(status=303)
+    response.headers["Location"] = url
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _pdf_response(
@@ -444,15 +593,16 @@ _FALLBACK_CHARS = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2012": "-", "\
 _ATTR_CHARS = "!#$&+-.^_`|~"
 
 
-def content_disposition(filename: str) -> str:
-    """``attachment`` with the name twice, per RFC 6266: ``filename="..."`` in plain
-    ASCII for old clients, and ``filename*=UTF-8''...`` (RFC 8187) with the real name.
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """``attachment`` (or ``inline``) with the name twice, per RFC 6266: ``filename="..."``
+    in plain ASCII for old clients, and ``filename*=UTF-8''...`` (RFC 8187) with the real name.
 
     The name is cleaned again here (control and bidi characters), so a job stored
     before that cleaning existed is served safely too.
     """
     name = clean_filename(filename)
-    return (f'attachment; filename="{ascii_fallback(name)}"; '
+    kind = "inline" if inline else "attachment"
+    return (f'{kind}; filename="{ascii_fallback(name)}"; '
             f"filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}")
 
 

@@ -58,13 +58,19 @@ def asset_name(path: str) -> str | None:
 POLL_INTERVAL_SECONDS = 2
 
 
-def page_config(settings: Settings, upload_url: str = ".") -> dict[str, Any]:
+def page_config(
+    settings: Settings, upload_url: str = ".", *, direct: bool = False
+) -> dict[str, Any]:
     """What the page reads from ``config.json``: where to upload and the client-side limits.
 
     ``upload_url`` is resolved against the page's own address, so "." means "the
-    function that served this page".
+    function that served this page". With ``direct`` (the backend has a bucket), decks
+    of at least ``directUploadBytes`` go straight to storage (``deckpipe.direct``);
+    without it the key is null and every deck is posted to the upload function.
     """
-    return _config(upload_url, settings.max_upload_bytes)
+    config = _config(upload_url, settings.max_upload_bytes)
+    config["directUploadBytes"] = settings.direct_upload_bytes if direct else None
+    return config
 
 
 def _config(upload_url: str, max_upload_bytes: int) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from google.api_core import retry as retries
 from google.cloud import firestore
 
 from .. import logs
-from ..jobs import PROCESSING, QUEUED, Job
+from ..jobs import UNFINISHED, Job
 from ..jobstore import JobStore
 from ._google import TRANSIENT, transient_errors
 
@@ -130,7 +130,7 @@ class FirestoreJobStore(JobStore):
         # indexes; unfinished jobs are few, so the age filter runs here.
         found: list[Job] = []
         with transient_errors("Firestore"):
-            for state in (QUEUED, PROCESSING):
+            for state in UNFINISHED:
                 query = self._jobs.where(filter=firestore.FieldFilter("state", "==", state))
                 for snap in query.limit(limit * 4).stream(**BOUNDS):
                     job = Job.from_dict(snap.to_dict())

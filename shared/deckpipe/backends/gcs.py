@@ -11,21 +11,42 @@ The client retries a create-only write whose answer was lost; the retry then
 finds the object it had in fact created and fails its precondition. Such a
 write is recognised as our own (same size and MD5 as what we sent) and succeeds,
 so an upload never leaves a stored deck behind a reported failure.
+
+Direct transfer (``blobs.DirectTransfer``): an upload target is a resumable upload
+session the function opens itself (JSON API, with the page's ``Origin``, the
+announced size and a create-only precondition); a download is a V4 signed GET.
+Signing uses the runtime's credentials: a key file's key where there is one, and
+on Cloud Run the runtime service account through IAM signBlob (it needs
+``roles/iam.serviceAccountTokenCreator`` on itself). The emulator has no key and
+checks no signature, so there the store signs with a throwaway key of its own.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
+import threading
 from collections.abc import Iterator
-from typing import BinaryIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
 
 from google.api_core import exceptions as gexc
+from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from ..blobs import BlobExists, BlobInfo, BlobNotFound, BlobStore, BlobUpload
+from ..blobs import (
+    BlobExists,
+    BlobInfo,
+    BlobNotFound,
+    BlobStore,
+    BlobUpload,
+    DirectTransfer,
+    UploadTarget,
+)
+from ..config import origin_of
 from ._google import transient_errors
 
 READ_CHUNK = 1 << 20
@@ -38,7 +59,7 @@ RETRY = DEFAULT_RETRY.with_timeout(RETRY_SECONDS)
 BOUNDS = {"retry": RETRY, "timeout": TIMEOUT}
 
 
-class GcsBlobStore(BlobStore):
+class GcsBlobStore(BlobStore, DirectTransfer):
     def __init__(
         self,
         bucket: str,
@@ -50,6 +71,7 @@ class GcsBlobStore(BlobStore):
         self._client = client or storage.Client(project=project)
         self._bucket = self._client.bucket(bucket)
         self._chunk_size = chunk_size
+        self._signing_lock = threading.Lock()
 
     def upload(self, name: str, *, content_type: str) -> BlobUpload:
         return _GcsUpload(self._bucket.blob(name), content_type, self._chunk_size)
@@ -110,6 +132,88 @@ class GcsBlobStore(BlobStore):
     def delete(self, name: str) -> None:
         with transient_errors("Cloud Storage"), contextlib.suppress(gexc.NotFound):
             self._bucket.blob(name).delete(**BOUNDS)
+
+    # -- direct transfer ---------------------------------------------------------------
+
+    def upload_target(
+        self, name: str, *, content_type: str, size: int, origin: str | None, expires: timedelta
+    ) -> UploadTarget:
+        """A resumable upload session for ``name`` alone, opened here: the session URI is
+        the client's capability and needs no signing key. Cloud Storage binds it to the
+        object, the content type and the announced size (``X-Upload-Content-Length``), to
+        create-only (``ifGenerationMatch=0``) and, for CORS, to ``origin``. It would live a
+        week; deckpipe's deadline is ``expires`` (the job expires, a late file is deleted).
+        """
+        blob = self._bucket.blob(name)
+        with transient_errors("Cloud Storage"):
+            url = blob.create_resumable_upload_session(
+                content_type=content_type, size=size, origin=origin, checksum=None,
+                if_generation_match=0, timeout=TIMEOUT, retry=RETRY,
+            )
+        return UploadTarget(url=url, protocol="gcs-resumable", method="PUT",
+                            expires_at=datetime.now(UTC) + expires)
+
+    def download_url(
+        self, name: str, *, filename: str, disposition: str, expires: timedelta
+    ) -> str:
+        """A V4 signed GET of ``name``; the signature covers the ``Content-Disposition``
+        the answer carries (``response-content-disposition``) and the expiry."""
+        blob = self._bucket.blob(name)
+        with transient_errors("Cloud Storage"):
+            return blob.generate_signed_url(
+                version="v4", method="GET", expiration=expires,
+                response_disposition=disposition, api_access_endpoint=self._endpoint,
+                **self._signer(),
+            )
+
+    @property
+    def browser_origins(self) -> tuple[str, ...]:
+        return (origin_of(self._endpoint),)
+
+    @property
+    def _endpoint(self) -> str:
+        """https://storage.googleapis.com, or the emulator's address."""
+        return self._client._connection.API_BASE_URL
+
+    def _signer(self) -> dict[str, Any]:
+        """What ``generate_signed_url`` signs with, for this runtime's credentials."""
+        credentials = self._client._credentials
+        if isinstance(credentials, AnonymousCredentials):
+            return {"credentials": _throwaway_signer()}  # the emulator checks no signature
+        if getattr(credentials, "signer_email", None) and hasattr(credentials, "sign_bytes"):
+            return {"credentials": credentials}  # a service account key
+        # Cloud Run: no key; IAM signBlob signs as the runtime service account.
+        with self._signing_lock:
+            if not credentials.valid or not getattr(credentials, "token", None):
+                from google.auth.transport.requests import Request
+
+                credentials.refresh(Request())
+        return {"service_account_email": credentials.service_account_email,
+                "access_token": credentials.token}
+
+
+@functools.cache
+def emulator_signing_key() -> Any:
+    """A 2048-bit RSA key made for this process: the emulator's stand-in for the key Cloud
+    Storage would check (fake-gcs-server ignores signatures; the URL is built as in the cloud)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@functools.cache
+def _throwaway_signer() -> Any:
+    """Service-account credentials around ``emulator_signing_key``."""
+    from cryptography.hazmat.primitives import serialization
+    from google.oauth2 import service_account
+
+    pem = emulator_signing_key().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    return service_account.Credentials.from_service_account_info({
+        "type": "service_account", "client_email": "deckpipe-emulator@localhost",
+        "private_key": pem, "token_uri": "https://oauth2.googleapis.com/token",
+    })
 
 
 class _GcsUpload(BlobUpload):

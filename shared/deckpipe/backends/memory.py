@@ -6,13 +6,22 @@ import hashlib
 import io
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, TypeVar
+from urllib.parse import quote
 
-from ..blobs import BlobExists, BlobInfo, BlobNotFound, BlobStore, BlobUpload
+from ..blobs import (
+    BlobExists,
+    BlobInfo,
+    BlobNotFound,
+    BlobStore,
+    BlobUpload,
+    DirectTransfer,
+    UploadTarget,
+)
 from ..errors import TransientError
 from ..jobqueue import JobMessage, JobQueue
-from ..jobs import PROCESSING, QUEUED, Job
+from ..jobs import UNFINISHED, Job
 from ..jobstore import JobStore
 
 R = TypeVar("R")
@@ -76,6 +85,36 @@ class MemoryBlobStore(BlobStore):
             yield self._info(name, data, content_type)
 
 
+class MemoryDirectBlobStore(MemoryBlobStore, DirectTransfer):
+    """A memory store that offers direct transfer, for unit tests of that flow: its links
+    are placeholders (``memory://``) that record what was asked; a test plays the
+    client by putting the object itself."""
+
+    ORIGIN = "memory://storage"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[tuple[str, str, int, str | None, timedelta]] = []
+
+    def upload_target(
+        self, name: str, *, content_type: str, size: int, origin: str | None, expires: timedelta
+    ) -> UploadTarget:
+        self.targets.append((name, content_type, size, origin, expires))
+        return UploadTarget(url=f"{self.ORIGIN}/upload/{quote(name)}", protocol="memory",
+                            method="PUT", expires_at=datetime.now(UTC) + expires)
+
+    def download_url(
+        self, name: str, *, filename: str, disposition: str, expires: timedelta
+    ) -> str:
+        seconds = int(expires.total_seconds())
+        return (f"{self.ORIGIN}/{quote(name)}?expires={seconds}"
+                f"&response-content-disposition={quote(disposition, safe='')}")
+
+    @property
+    def browser_origins(self) -> tuple[str, ...]:
+        return (self.ORIGIN,)
+
+
 class _MemoryUpload(BlobUpload):
     def __init__(self, store: MemoryBlobStore, name: str, content_type: str) -> None:
         self._store, self._name, self._content_type = store, name, content_type
@@ -127,7 +166,7 @@ class MemoryJobStore(JobStore):
     def unfinished(self, *, updated_before: datetime, limit: int = 500) -> list[Job]:
         with self._lock:
             found = [job for job in self.jobs.values()
-                     if job.state in (QUEUED, PROCESSING) and job.updated_at < updated_before]
+                     if job.state in UNFINISHED and job.updated_at < updated_before]
         return sorted(found, key=lambda job: job.updated_at)[:limit]
 
 
