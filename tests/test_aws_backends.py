@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from aws_moto import REGION, URLS, aws_env, provision_fresh
+from botocore.exceptions import ClientError
 
 from deckpipe import jobs
 from deckpipe.blobs import BlobExists
@@ -197,3 +198,34 @@ def test_a_job_with_too_many_warnings_for_one_item_still_finishes(rt):
     assert stored.warnings[:-1] == warnings[: len(stored.warnings) - 1]
     assert stored.warnings[-1]["code"] == "warnings_truncated"
     assert str(6000 - len(stored.warnings) + 1) in stored.warnings[-1]["message"]
+
+
+def test_a_multipart_completion_whose_answer_was_lost_is_recognised_as_ours(rt):
+    class LostAnswer:
+        """The client, except that a completion's answer is lost and botocore sends it again."""
+
+        def __init__(self, real):
+            self._real = real
+
+        def __getattr__(self, name):
+            return getattr(self._real, name)
+
+        def complete_multipart_upload(self, **kwargs):
+            self._real.complete_multipart_upload(**kwargs)  # done, but the answer is lost
+            # The retry: S3 no longer knows the upload (moto would complete it again).
+            raise ClientError({"Error": {"Code": "NoSuchUpload", "Message": "gone"},
+                               "ResponseMetadata": {"HTTPStatusCode": 404}},
+                              "CompleteMultipartUpload")
+
+    name = f"results/{jobs.new_job_id()}.pdf"
+    upload = rt.blobs.upload(name, content_type="application/pdf")
+    upload._s3 = LostAnswer(upload._s3)
+    for _ in range(7):
+        upload.write(b"q" * MIB)
+    assert upload.commit().size == 7 * MIB
+    other = rt.blobs.upload(name, content_type="application/pdf")
+    other._s3 = LostAnswer(other._s3)
+    for _ in range(7):
+        other.write(b"r" * MIB)
+    with pytest.raises(BlobExists):  # a different writer's completion is still refused
+        other.commit()

@@ -250,10 +250,21 @@ class _S3Upload(BlobUpload):
                     MultipartUpload={"Parts": self._parts}, IfNoneMatch="*",
                 )
             except ClientError as exc:
-                if _precondition_failed(exc) or _conflict(exc):
+                if error_code(exc) == "NoSuchUpload" and self._completed_by_us():
+                    pass  # botocore retried a completion whose answer was lost
+                elif _precondition_failed(exc) or _conflict(exc):
                     raise BlobExists(f"object {self._name} already exists") from None
-                raise
+                else:
+                    raise
         self._upload_id = None  # completed: nothing left to abort
+
+    def _completed_by_us(self) -> bool:
+        """The upload is gone and an object of our size with our part count is there:
+        the completion went through (names are fresh, so it is ours)."""
+        store = S3BlobStore(self._bucket, s3_client=self._s3)
+        head = store._head(self._name)
+        return head is not None and head["ContentLength"] == self._size and str(
+            head.get("ETag", "")).strip('"').endswith(f"-{len(self._parts)}")
 
     def abort(self) -> None:
         self._buffer = bytearray()
