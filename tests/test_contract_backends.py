@@ -181,6 +181,24 @@ def test_ranged_reads_and_whole_reads(backend):
     assert backend.rt.blobs.stat(name) is None
 
 
+def test_list_names_the_objects_under_a_prefix_with_their_creation_time(backend):
+    before = jobs.utcnow() - timedelta(minutes=5)  # emulators' clocks may differ a little
+    ids = sorted(jobs.new_job_id() for _ in range(3))
+    for job_id in ids:
+        backend.rt.blobs.put(f"inputs/{job_id}.pptx", b"deck", content_type=PDF)
+    backend.rt.blobs.put(f"results/{ids[0]}.pdf", b"%PDF", content_type=PDF)
+    upload = backend.rt.blobs.upload(f"inputs/{jobs.new_job_id()}.pptx", content_type=PDF)
+    upload.write(b"not committed")  # an upload in progress is not an object yet
+    try:
+        listed = list(backend.rt.blobs.list("inputs/"))
+    finally:
+        upload.abort()
+    assert [info.name for info in listed] == [f"inputs/{job_id}.pptx" for job_id in ids]
+    for info in listed:
+        assert info.size == 4 and info.created_at is not None
+        assert before <= info.created_at <= jobs.utcnow() + timedelta(minutes=5)
+
+
 # --- jobs -------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -101,7 +102,26 @@ class LocalBlobStore(BlobStore):
         except OSError as exc:
             raise storage_error(exc, f"reading {name}") from exc
         return BlobInfo(name, info.st_size, _content_type(name),
-                        f"{info.st_ino:x}-{info.st_size:x}-{info.st_mtime_ns:x}")
+                        f"{info.st_ino:x}-{info.st_size:x}-{info.st_mtime_ns:x}",
+                        datetime.fromtimestamp(info.st_mtime, UTC))
+
+    def list(self, prefix: str) -> Iterator[BlobInfo]:
+        """Objects whose name starts with ``prefix``, in name order (uploads in progress
+        are not objects yet, so ``.tmp`` is never listed)."""
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        names = []
+        try:
+            for dirpath, dirnames, filenames in os.walk(self.root / folder):
+                dirnames[:] = [d for d in dirnames if d != TEMP_DIR]
+                for filename in filenames:
+                    name = Path(dirpath, filename).relative_to(self.root).as_posix()
+                    if name.startswith(prefix):
+                        names.append(name)
+        except OSError as exc:
+            raise storage_error(exc, f"listing {prefix}") from exc
+        for name in sorted(names):
+            if (info := self.stat(name)) is not None:  # deleted meanwhile: not listed
+                yield info
 
     def read_range(self, name: str, start: int, length: int) -> Iterator[bytes]:
         with self.open(name) as source:
