@@ -1,6 +1,6 @@
 """Chaos campaign: faults during load, emulators killed, hostile decks, on a real stack.
 
-Three phases on one stack (the Google emulator stack by default; see `stacks.py`):
+Four phases on one stack (the Google emulator stack by default; see `stacks.py`):
 
 1. **Load with faults.** `bench/load.py`'s clients upload `--jobs` corpus decks while, every
    `--fault-every` seconds, the next fault of a cycle is applied: `kill -9` of the convert
@@ -12,7 +12,10 @@ Three phases on one stack (the Google emulator stack by default; see `stacks.py`
    the stack's restart. A killed emulator loses its in-memory state, so jobs accepted before
    it came back are *exposed*: their end is reported apart (it says what the emulator lost,
    not what deckpipe did), and every job accepted after must end normally.
-3. **Hostile decks** (`hostile_decks.py`), one at a time through the real stack: the upload's
+3. **Bad input** (`bad_inputs.py`): malformed and hostile requests, each answer's status
+   and JSON code against the documented one; the corpus decks python-pptx cannot open, each
+   job's end and whether its message is plain words.
+4. **Hostile decks** (`hostile_decks.py`), one at a time through the real stack: the upload's
    answer, the job's end state and code, seconds to the end, and the peak memory of the
    conversion child and of the convert worker.
 
@@ -41,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bad_inputs  # noqa: E402
 import load  # noqa: E402
 from stacks import Proc, Stack, children_of, peak_rss_bytes  # noqa: E402
 
@@ -421,7 +425,7 @@ def main() -> int:
     parser.add_argument("--kill-after", type=float, default=5.0)
     parser.add_argument("--hostile", nargs="*", help="only these hostile decks (default: all)")
     parser.add_argument("--hostile-bound", type=float, default=120.0)
-    parser.add_argument("--phases", default="load,emulators,hostile")
+    parser.add_argument("--phases", default="load,emulators,inputs,hostile")
     args = parser.parse_args()
     phases = set(args.phases.split(","))
 
@@ -455,6 +459,16 @@ def main() -> int:
                 problems += [f"after {result['fault']}: {p}"
                              for p in load.verdict(result["summary"])]
             out += ["### Emulators killed", "", emulator_table(results), ""]
+        if "inputs" in phases:
+            probes = bad_inputs.run_probes(stack)
+            messages = bad_inputs.failed_job_messages(stack)
+            report["bad_inputs"] = {"probes": probes, "broken_corpus_decks": messages}
+            problems += [f"bad input {row['probe']}: not as documented"
+                         for row in probes if not row["as_documented"]]
+            problems += [f"message of {row['deck']} is not plain words"
+                         for row in messages if not row["plain"]]
+            out += ["### Bad input", "", bad_inputs.markdown(probes), "",
+                    bad_inputs.messages_markdown(messages), ""]
         if "hostile" in phases:
             rows = hostile(stack, args)
             report["hostile"] = rows
