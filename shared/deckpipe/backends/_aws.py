@@ -9,6 +9,8 @@ endpoint (moto in server mode, for the tests and the local stack).
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,10 +39,24 @@ TRANSIENT_CODES = frozenset({
 })
 
 
+_session_lock = threading.Lock()
+
+
+@functools.cache
+def _session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
 def client(service: str, *, region: str, endpoint_url: str | None = None) -> Any:
-    """A boto3 client for ``service`` with deckpipe's bounds (one per instance, thread-safe)."""
-    session = boto3.session.Session()
-    return session.client(service, region_name=region, endpoint_url=endpoint_url, config=CONFIG)
+    """A boto3 client for ``service`` with deckpipe's bounds (one per instance, thread-safe).
+
+    The clients share one session, so the second and third load botocore's data files
+    from its cache instead of again (a cold start's largest cost after the imports).
+    Sessions are not thread-safe: clients are made under a lock.
+    """
+    with _session_lock:
+        return _session().client(service, region_name=region, endpoint_url=endpoint_url,
+                                 config=CONFIG)
 
 
 def error_code(exc: ClientError) -> str:
