@@ -264,9 +264,13 @@ def test_bidi_visual_order():
 
 
 def test_rtl_paragraph_is_right_aligned_in_visual_order(tmp_path):
+    # algn="r" with rtl="1", as PowerPoint saves right-to-left paragraphs; "l"
+    # and "r" are absolute sides (LibreOffice 7.4 puts a default-aligned
+    # right-to-left paragraph on the left: see test_render_layout's bullets).
     prs = pptx.Presentation()
     _, tf = text_box(prs, "\u05e9\u05dc\u05d5\u05dd \u05e2\u05d5\u05dc\u05dd", "Arial")
     tf.paragraphs[0]._p.get_or_add_pPr().set("rtl", "1")
+    tf.paragraphs[0]._p.get_or_add_pPr().set("algn", "r")
     _, data = render(saved(prs))
     found = words(data, tmp_path)
     assert [w for w, *_ in found] == ["\u05dd\u05dc\u05d5\u05e2", "\u05dd\u05d5\u05dc\u05e9"]

@@ -10,7 +10,7 @@ from lxml import etree
 from pptx.util import Pt
 from pypdf import PdfReader
 
-from deckpipe.render import render_deck
+from deckpipe.render import fonts, render_deck, shaping
 
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 BOX_X, BOX_Y, BOX_W = 72, 72, 360  # points
@@ -184,11 +184,43 @@ def test_hanging_bullet_sits_in_the_indent():
     assert word[1] == pytest.approx(BOX_X + 7.2 + 27, abs=0.5)
 
 
-def test_rtl_bullet_sits_on_the_right_and_the_text_against_it():
-    hebrew = "\u05e9\u05dc\u05d5\u05dd"
-    spans = _spans(_deck([_bulleted('marL="342900" indent="-342900" rtl="1"', hebrew)], 100))
+# Right-to-left bullets, measured with LibreOffice 7.4 on the same deck (box at
+# 72..432 pt, insets 7.2 pt, 20 pt Calibri text, Arial bullet, hanging indent 27 pt):
+# the bullet is on the right, at marL + indent from the right inset, the text at
+# marL; alignment places bullet and text together ("l" and "r" are absolute sides).
+RIGHT_INSET = BOX_X + BOX_W - 7.2
+HEBREW = "\u05e9\u05dc\u05d5\u05dd"
+
+
+def _rtl_line(attrs: str) -> tuple[float, float, float]:
+    """(bullet left x, text left x, text right x) of a one-line right-to-left paragraph."""
+    spans = _spans(_deck([_bulleted(f'rtl="1" {attrs}', HEBREW)], 100))
     bullet = next(s for s in spans if s[0] == "\u2022")
-    word = next(s for s in spans if s[0] not in ("\u2022",))
-    right_inset = BOX_X + BOX_W - 7.2
-    assert bullet[1] < right_inset and bullet[1] > right_inset - 12  # at the right edge
-    assert word[1] < bullet[1] - 20  # text to its left, a hanging indent (27 pt) away
+    word = next(s for s in spans if s[0] != "\u2022")
+    pieces, _ = fonts.split_by_font(HEBREW, "Calibri", False, False)  # Hebrew: a fallback font
+    width = sum(shaping.width(text, face.name, 20) for text, face in pieces)
+    return bullet[1], word[1], word[1] + width
+
+
+def test_rtl_bullet_sits_on_the_right_and_the_text_against_it():
+    bullet_x, _, text_right = _rtl_line('algn="r" marL="685800" indent="-342900"')
+    bullet_w = shaping.width("\u2022", fonts.face("LiberationSans-Regular").name, 20)
+    assert bullet_x + bullet_w == pytest.approx(RIGHT_INSET - 27, abs=0.3)  # marL + indent
+    assert text_right == pytest.approx(RIGHT_INSET - 54, abs=0.3)  # marL
+
+
+def test_rtl_left_aligned_line_keeps_its_bullet_on_its_right_end():
+    bullet_x, text_left, text_right = _rtl_line('algn="l" marL="342900" indent="-342900"')
+    bullet_w = shaping.width("\u2022", fonts.face("LiberationSans-Regular").name, 20)
+    assert text_left == pytest.approx(BOX_X + 7.2, abs=0.3)
+    assert bullet_x + bullet_w == pytest.approx(text_right + 27, abs=0.3)
+
+
+def test_centred_bullet_moves_with_its_text():
+    spans = _spans(_deck([_bulleted('algn="ctr" marL="342900" indent="-342900"', "Centre")], 100))
+    bullet = next(s for s in spans if s[0] == "\u2022")
+    word = next(s for s in spans if s[0] == "Centre")
+    width = shaping.width("Centre", fonts.face("Carlito-Regular").name, 20)
+    assert word[1] - bullet[1] == pytest.approx(27, abs=0.3)
+    middle = (bullet[1] + word[1] + width) / 2  # the bullet-and-text unit is centred
+    assert middle == pytest.approx(BOX_X + BOX_W / 2, abs=0.3)

@@ -239,6 +239,8 @@ class TextItem:
     # normAutofit: the largest font scale (0..1) the painter may use; it
     # shrinks text and spacing further until the text fits. 0 = no autofit.
     shrink: float = 0.0
+    # spAutoFit: the shape grows around its text (an unwrapped line grows both ways).
+    grow: bool = False
 
 
 DrawItem = ShapeItem | ImageItem | TextItem

@@ -84,7 +84,7 @@ class TextPainter:
         if item.shrink:
             item = self._shrink(item, avail, h - top - bottom)
         laid, total = self._layout_all(item, avail)
-        if not item.wrap:
+        if not item.wrap and item.grow:
             left, right = _unwrapped_block(item, laid, left, right, avail)
         if item.anchor == "ctr":
             cursor = top + (h - top - bottom - total) / 2
@@ -97,29 +97,33 @@ class TextPainter:
             for n, line in enumerate(lines):
                 height = _line_height(para, line)
                 baseline = cursor + height - line.descent
+                # The line is its bullet (at marL + indent from the start edge),
+                # the gap to the text (at ``_lead``) and the text; alignment places
+                # that whole unit, as LibreOffice does, so a right-aligned or
+                # centred bullet moves with its text. "l" and "r" are absolute
+                # sides in right-to-left paragraphs too; their start edge (margins,
+                # bullet) is the right one.
                 lead = _lead(para) if n == 0 else para.margin_left
-                if para.rtl:  # margins and the bullet are on the right, the start side
-                    start = left
-                    room = max(w - right - lead - left, 0.0)
+                has_bullet = n == 0 and para.bullet is not None and bool(line.frags)
+                bullet_at = para.margin_left + para.indent if has_bullet else lead
+                content = (lead - bullet_at) + line.width
+                if para.rtl:
+                    area_l, area_r = left, w - right - bullet_at
                 else:
-                    start = left + lead
-                    room = max(w - right - start, 0.0)
-                if n == 0 and para.bullet is not None and line.frags:
-                    bx = left + para.margin_left + para.indent
-                    if para.rtl:
-                        bx = w - right - para.margin_left - para.indent
-                    self._bullet(para, -w / 2 + bx, h / 2 - baseline)
-                align = para.align
-                if para.rtl and align == "l":
-                    align = "r"  # "left" in a right-to-left paragraph is the start side
-                elif para.rtl and align == "r":
-                    align = "l"
-                if align == "ctr":
-                    x = start + (room - line.width) / 2
-                elif align == "r":
-                    x = start + room - line.width
+                    area_l, area_r = left + bullet_at, w - right
+                room = max(area_r - area_l, 0.0)
+                if para.align == "ctr":
+                    unit = area_l + (room - content) / 2
+                elif para.align == "r":
+                    unit = area_r - content
                 else:
-                    x = start
+                    unit = area_l
+                if para.rtl:
+                    x, bullet_x = unit, unit + content  # the bullet's right edge
+                else:
+                    x, bullet_x = unit + (lead - bullet_at), unit
+                if has_bullet:
+                    self._bullet(para, -w / 2 + bullet_x, h / 2 - baseline)
                 self._draw_line(line, para.rtl, -w / 2 + x, h / 2 - baseline)
                 cursor += height
             cursor += para.space_after
@@ -353,18 +357,19 @@ def _bullet_width(para: Paragraph) -> float:
 def _unwrapped_block(
     item: TextItem, laid: list[list[_Line]], left: float, right: float, avail: float
 ) -> tuple[float, float]:
-    """Insets for text that does not wrap: LibreOffice sizes the text block to
-    its widest line and centres the block in the shape (growing both ways);
-    paragraphs align inside the block. Measured on the references: a left-
-    aligned ``wrap="none"`` line sits half the spare width in from the inset.
-    A block wider than the shape is left where it was (not verified yet)."""
+    """Insets for unwrapped text in a shape that grows to fit it (``spAutoFit``):
+    LibreOffice sizes the text block to its widest line and centres it in the
+    shape, growing both ways, narrower or wider; paragraphs align inside the
+    block. Measured with LibreOffice 7.4: a left-aligned line sits half the
+    spare width in from the inset. Without ``spAutoFit`` the text stays at
+    its inset and runs past the right edge."""
     widest = 0.0
     for para, lines in zip(item.paragraphs, laid, strict=True):
         for n, line in enumerate(lines):
             start = _lead(para) if n == 0 else para.margin_left
             widest = max(widest, start + line.width)
-    if widest <= 0.0 or widest >= avail:
-        return left, right  # wider than the shape: kept at the start edge, as before
+    if widest <= 0.0:
+        return left, right
     shift = (avail - widest) / 2
     return left + shift, right + shift
 

@@ -412,8 +412,22 @@ def resolve_text(
             body_attr("anchor") or "t", "t"
         ),
         wrap=body_attr("wrap") != "none",
+        grow=_autofit(body_pr) == "spAutoFit",
         shrink=shrink,
     )
+
+
+def _autofit(body_prs: list[etree._Element]) -> str | None:
+    """The autofit mode (``normAutofit``, ``spAutoFit``, ``noAutofit``) of the
+    first ``a:bodyPr`` along the chain that names one."""
+    for body in body_prs:
+        for child in body:
+            if child.tag in _AUTOFIT_TAGS:
+                return local(child)
+    return None
+
+
+_AUTOFIT_TAGS = frozenset(A + t for t in ("normAutofit", "spAutoFit", "noAutofit"))
 
 
 def _tab_stops(tab_lst: etree._Element | None) -> tuple[float, ...]:
