@@ -230,3 +230,43 @@ def test_a_pdf_over_lambdas_payload_limit_is_refused_in_json(functions, env):
     assert answer["statusCode"] == 500 and len(json.dumps(answer)) < 10_000
     assert answer_json(answer)["error"]["code"] == "result_too_large"
     assert headers(answer)["content-type"] == "application/json"
+
+
+# Run in a fresh interpreter where the Google-only packages cannot be imported: a Lambda
+# package carries the core and the aws extra, not Functions Framework or Google's clients.
+WITHOUT_GOOGLE = r"""
+import base64, importlib.abc, json, sys
+BLOCKED = ("google", "functions_framework", "cloudevents", "gunicorn", "grpc")
+
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is not in a Lambda package")
+
+sys.meta_path.insert(0, Refuse())
+sys.path.insert(0, sys.argv[1])
+from deckpipe import awslocal
+from pathlib import Path
+answers = {}
+for name in ("upload", "status", "result", "convert", "reaper"):
+    module = awslocal.load_function(Path(sys.argv[2]) / name / "lambda_function.py", name)
+    answers[name] = module.handler
+status = answers["status"](json.loads(sys.argv[3]), None)
+print(json.dumps({"status": status["statusCode"],
+                  "reaper": answers["reaper"]({"detail-type": "Scheduled Event"}, None)}))
+"""
+
+
+def test_the_lambda_functions_need_no_google_package(env, tmp_path):
+    import subprocess
+    import sys
+
+    event = url_event("GET", f"/{jobs.new_job_id()}")
+    run = subprocess.run(
+        [sys.executable, "-c", WITHOUT_GOOGLE, str(tmp_path), str(REPO / "functions"),
+         json.dumps(event)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    answer = json.loads(run.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 404 and answer["reaper"]["failed"] == 0
