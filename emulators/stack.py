@@ -192,7 +192,7 @@ class LocalStack:
                 else:
                     assert self._tools is not None
                     argv = self._emulator_argv(self._tools, name)
-                    new = self._spawn(name, argv, append=True)
+                    new = self._spawn(name, argv, env=self._emulator_env(name), append=True)
                     probe = self.urls[name] + _EMULATOR_PROBES[name]
                     self._wait_until_ready([new], {name: probe})
                     self.provision()
@@ -258,7 +258,8 @@ class LocalStack:
         return self.config.functions_dir / name / "main.py"
 
     def _start_emulators(self, tools: EmulatorTools) -> None:
-        started = [self._spawn(name, self._emulator_argv(tools, name)) for name in EMULATORS]
+        started = [self._spawn(name, self._emulator_argv(tools, name), env=self._emulator_env(name))
+                   for name in EMULATORS]
         probe_urls = {name: self.urls[name] + _EMULATOR_PROBES[name] for name in EMULATORS}
         self._wait_until_ready(started, probe_urls)
 
@@ -270,6 +271,12 @@ class LocalStack:
                 str(tools.fake_gcs), "-scheme", "http", "-backend", "memory",
                 "-host", host, "-port", str(ports["storage"]),
                 "-external-url", f"http://{storage}", "-public-host", storage,
+                # Cloud Storage's Pub/Sub notification for direct uploads: finalize events
+                # of inputs/ to <topic>-uploads, which provision pushes to upload/finalized.
+                "-event.pubsub-project-id", self.config.project,
+                "-event.pubsub-topic", f"{self.config.topic}-uploads",
+                "-event.bucket", self.config.bucket, "-event.object-prefix", "inputs/",
+                "-event.list", "finalize",
             ],
             "firestore": [
                 str(tools.firestore), "start", f"--host={host}", f"--port={ports['firestore']}",
@@ -277,6 +284,12 @@ class LocalStack:
             "pubsub": [str(tools.pubsub), f"--host={host}", f"--port={ports['pubsub']}"],
         }  # fmt: skip
         return commands[name]
+
+    def _emulator_env(self, name: str) -> dict[str, str] | None:
+        """fake-gcs-server publishes its finalize events to the Pub/Sub emulator."""
+        if name != "storage":
+            return None
+        return {**os.environ, "PUBSUB_EMULATOR_HOST": self.client_env()["PUBSUB_EMULATOR_HOST"]}
 
     def _wire(self) -> None:
         """Provision the emulators before any function starts: `deckpipe provision`'s own

@@ -69,6 +69,7 @@ class FakeStorage:
     def __init__(self, emulator: bool = False) -> None:
         self.emulator = emulator
         self.buckets: dict[str, BucketState] = {}
+        self.notifications: dict[str, list[str]] = {}
         self.calls: list[tuple[str, str]] = []
 
     def get_bucket(self, name: str) -> BucketState | None:
@@ -86,6 +87,15 @@ class FakeStorage:
     def set_cors(self, name: str, cors: list[dict]) -> None:
         self.calls.append(("set_cors", name))
         self.buckets[name] = dataclasses.replace(self.buckets[name], cors=copy.deepcopy(cors))
+
+    def notification_topics(self, name: str) -> list[str]:
+        if self.emulator:
+            raise AssertionError("fake-gcs-server's events are flags; provision must not ask")
+        return list(self.notifications.get(name, ()))
+
+    def create_notification(self, name: str, topic: str, prefix: str) -> None:
+        self.calls.append(("create_notification", f"{name}:{topic}:{prefix}"))
+        self.notifications.setdefault(name, []).append(topic)
 
 
 class FakePubSub:
@@ -193,8 +203,11 @@ def test_cloud_before_deploy_creates_what_it_can_and_says_what_waits(cloud: Fake
         "topic deckpipe-jobs": "create",
         "topic deckpipe-jobs-dead-letter": "create",
         "topic deckpipe-jobs-reaper": "create",
+        "topic deckpipe-jobs-uploads": "create",
         "subscription (trigger of topic deckpipe-jobs)": "pending",
         "subscription (trigger of topic deckpipe-jobs-dead-letter)": "pending",
+        "subscription deckpipe-jobs-uploads-upload": "create",
+        "bucket deckpipe-prod-files notification": "create",
         "dead-letter permissions (Pub/Sub service agent)": "pending",
         "Firestore TTL policy jobs.expire_at": "create",
         "Firestore TTL policy idempotency_keys.expire_at": "create",
@@ -224,7 +237,10 @@ def test_cloud_before_deploy_creates_what_it_can_and_says_what_waits(cloud: Fake
         "maxAgeSeconds": 3600,
     }]
     assert cloud.pubsub.topics == {"deckpipe-jobs", "deckpipe-jobs-dead-letter",
-                                   "deckpipe-jobs-reaper"}
+                                   "deckpipe-jobs-reaper", "deckpipe-jobs-uploads"}
+    uploads = cloud.pubsub.subscriptions["deckpipe-jobs-uploads-upload"]
+    assert uploads.push_endpoint == "https://upload.example.com/finalized"
+    assert cloud.storage.notifications == {"deckpipe-prod-files": ["deckpipe-jobs-uploads"]}
     assert cloud.firestore.ttl == {("jobs", "expire_at"): "CREATING",
                                    ("idempotency_keys", "expire_at"): "CREATING"}
 
@@ -240,7 +256,8 @@ def test_cloud_before_deploy_creates_what_it_can_and_says_what_waits(cloud: Fake
 
 def test_cloud_after_deploy_sets_policies_on_the_eventarc_subscriptions(cloud: Fakes) -> None:
     settings = settings_for()
-    cloud.pubsub.topics |= {"deckpipe-jobs", "deckpipe-jobs-dead-letter", "deckpipe-jobs-reaper"}
+    cloud.pubsub.topics |= {"deckpipe-jobs", "deckpipe-jobs-dead-letter", "deckpipe-jobs-reaper",
+                            "deckpipe-jobs-uploads"}
     cloud.pubsub.subscriptions = {
         EVENTARC_SUB: eventarc_subscription(EVENTARC_SUB, "deckpipe-jobs"),
         EVENTARC_DL_SUB: eventarc_subscription(EVENTARC_DL_SUB, "deckpipe-jobs-dead-letter"),
@@ -253,6 +270,8 @@ def test_cloud_after_deploy_sets_policies_on_the_eventarc_subscriptions(cloud: F
         "topic deckpipe-jobs": "ok",
         "topic deckpipe-jobs-dead-letter": "ok",
         "topic deckpipe-jobs-reaper": "ok",
+        "topic deckpipe-jobs-uploads": "ok",
+        "subscription deckpipe-jobs-uploads-upload": "create",
         f"subscription {EVENTARC_SUB} (trigger of topic deckpipe-jobs)": "update",
         f"subscription {EVENTARC_DL_SUB} (trigger of topic deckpipe-jobs-dead-letter)": "update",
         f"topic deckpipe-jobs-dead-letter IAM: roles/pubsub.publisher for {AGENT}": "create",
@@ -329,6 +348,7 @@ def test_emulators_get_cloud_only_parts_marked_and_never_asked(cloud: Fakes) -> 
     assert cloud_only == [
         "bucket deckpipe-prod-files lifecycle",
         "bucket deckpipe-prod-files CORS",
+        "bucket deckpipe-prod-files notification",
         "dead-letter permissions (Pub/Sub service agent)",
         "Firestore TTL policy jobs.expire_at",
         "Firestore TTL policy idempotency_keys.expire_at",
@@ -592,8 +612,10 @@ def test_provision_creates_everything_on_fresh_names(
         f"topic {fresh.topic}": "created",
         f"topic {fresh.dead_letter_topic}": "created",
         f"topic {fresh.reaper_topic}": "created",
+        f"topic {fresh.uploads_topic}": "created",
         f"subscription {fresh.topic}-convert": "created",
         f"subscription {fresh.dead_letter_topic}-convert": "created",
+        f"subscription {fresh.uploads_topic}-upload": "created",
     }
     assert not report.pending
     state = describe(emulator_stack, fresh, pubsub_clients)
@@ -601,7 +623,8 @@ def test_provision_creates_everything_on_fresh_names(
     project = f"projects/{fresh.project}"
     assert state["topics"] == [f"{project}/topics/{fresh.topic}",
                                f"{project}/topics/{fresh.dead_letter_topic}",
-                               f"{project}/topics/{fresh.reaper_topic}"]
+                               f"{project}/topics/{fresh.reaper_topic}",
+                               f"{project}/topics/{fresh.uploads_topic}"]
     convert = emulator_stack.urls["convert"]
     main = state["subscriptions"][f"{project}/subscriptions/{fresh.topic}-convert"]
     assert main["push_config"]["push_endpoint"] == f"{convert}/{project}/topics/{fresh.topic}"
@@ -660,8 +683,10 @@ def test_dry_run_changes_nothing(
         f"topic {fresh.topic}",
         f"topic {fresh.dead_letter_topic}",
         f"topic {fresh.reaper_topic}",
+        f"topic {fresh.uploads_topic}",
         f"subscription {fresh.topic}-convert",
         f"subscription {fresh.dead_letter_topic}-convert",
+        f"subscription {fresh.uploads_topic}-upload",
     ]
     assert describe(emulator_stack, fresh, pubsub_clients) == before
 
@@ -682,14 +707,14 @@ def test_command_against_the_emulators(
     assert "(emulators: storage, pubsub, firestore)" in dry
     assert "plan (dry run: nothing was changed):" in dry
     assert f"  create      bucket {fresh.bucket}\n" in dry
-    assert "summary: 6 to create, 0 to update, 0 ok, 5 cloud-only, 0 pending" in dry
+    assert "summary: 8 to create, 0 to update, 0 ok, 6 cloud-only, 0 pending" in dry
     assert describe(emulator_stack, fresh, pubsub_clients)["bucket"] is None
 
     assert cli.main(argv) == 0
-    assert "summary: 6 created, 0 updated, 0 ok, 5 cloud-only, 0 pending" in (
+    assert "summary: 8 created, 0 updated, 0 ok, 6 cloud-only, 0 pending" in (
         capsys.readouterr().out)
     assert cli.main(argv) == 0
-    assert "summary: 0 created, 0 updated, 6 ok, 5 cloud-only, 0 pending" in (
+    assert "summary: 0 created, 0 updated, 8 ok, 6 cloud-only, 0 pending" in (
         capsys.readouterr().out)
 
     # Without a push endpoint the emulator has nothing to deliver with: pending, exit 3.

@@ -9,11 +9,16 @@ from lxml import etree
 from deckpipe.render.resolve import DeckResolver
 
 # The session's emulator stack runs its functions with these settings (see conftest.py).
-STACK_MAX_UPLOAD = 20 << 20
+# Above Cloud Run's 32 MiB request limit, so a direct upload of a 40 MiB deck is accepted.
+STACK_MAX_UPLOAD = 48 << 20
 STACK_FUNCTION_ENV = {
     "DECKPIPE_MAX_UPLOAD_BYTES": str(STACK_MAX_UPLOAD),
     "DECKPIPE_MAX_ATTEMPTS": "3",
     "DECKPIPE_PROGRESS_INTERVAL_SECONDS": "0.2",
+    # The functions stream PDFs (their Range and Content-Disposition are tested end to end);
+    # the signed-link redirect is tested apart (fake-gcs-server ignores the signed
+    # response-content-disposition, so a redirected download has no name there).
+    "DECKPIPE_RESULT_DELIVERY": "stream",
 }
 
 ENV = {

@@ -83,6 +83,11 @@ class Settings:
         return f"{self.topic}-dead-letter"
 
     @property
+    def uploads_topic(self) -> str:
+        """The bucket's object-finalize notifications (direct uploads) are published here."""
+        return f"{self.topic}-uploads"
+
+    @property
     def cors_origins(self) -> frozenset[str]:
         """Browser origins the functions answer cross-origin requests for.
 

@@ -132,6 +132,21 @@ class GcsApi:
             bucket.patch(timeout=TIMEOUT)
 
 
+    def notification_topics(self, name: str) -> list[str]:
+        """Topic ids the bucket's Pub/Sub notifications publish to."""
+        with calling(f"reading the notifications of bucket {name}"):
+            found = list(self._client.bucket(name).list_notifications(timeout=TIMEOUT))
+        return [notification.topic_name for notification in found]
+
+    def create_notification(self, name: str, topic: str, prefix: str) -> None:
+        notification = self._client.bucket(name).notification(
+            topic_name=topic, event_types=["OBJECT_FINALIZE"], blob_name_prefix=prefix,
+            payload_format="JSON_API_V1",
+        )
+        with calling(f"creating the finalize notification of bucket {name}"):
+            notification.create(timeout=TIMEOUT)
+
+
 def _plain(value: Any) -> Any:
     """JSON-like copy (the client hands out dict subclasses) so states compare as values."""
     if isinstance(value, dict):

@@ -25,11 +25,12 @@ from .model import (
     Step,
     StorageApi,
 )
-from .pubsub import iam_steps, subscription_steps, topic_steps
+from .pubsub import iam_steps, subscription_steps, topic_steps, uploads_subscription_step
 from .steps import created, updated
 
 # Objects the functions write, both kept only for the retention period.
 PREFIXES = ("inputs/", "results/")
+UPLOADS_PREFIX = "inputs/"  # direct uploads land here; their finalize events matter
 # Bucket CORS, for a page that talks to the bucket itself (a signed-URL download
 # of a PDF, a resumable or signed-URL upload): reads need GET/HEAD, uploads
 # POST (start a resumable session) and PUT (send its chunks). Cloud Storage
@@ -58,6 +59,8 @@ def build_plan(settings: Settings, options: Options, apis: Apis) -> Plan:
     steps += topic_steps(settings, apis.pubsub)
     feeding, dead_letter_sources = subscription_steps(settings, options, apis.pubsub)
     steps += feeding
+    steps.append(uploads_subscription_step(settings, options, apis.pubsub))
+    steps.append(_notification_step(settings, apis.storage))  # after its topic exists
     steps += iam_steps(settings, options, apis.pubsub, dead_letter_sources)
     steps += _ttl_steps(apis.firestore)
     return Plan(settings, steps)
@@ -163,6 +166,25 @@ def _bucket_steps(settings: Settings, options: Options, storage: StorageApi) -> 
                 Action.UPDATE if now_cors else Action.CREATE,
                 apply=lambda: (updated if now_cors else created)(storage.set_cors(name, cors)),
             )
+
+
+def _notification_step(settings: Settings, storage: StorageApi) -> Step:
+    """Cloud Storage tells deckpipe when a direct upload's object is complete: finalize
+    events of ``inputs/`` go to ``<topic>-uploads`` (its push subscription feeds the upload
+    function's ``finalized`` address). Cloud Storage publishes as its own service agent,
+    which needs ``roles/pubsub.publisher`` on that topic (see the README)."""
+    name, topic = settings.bucket, settings.uploads_topic
+    resource = f"bucket {name} notification"
+    wanted = f"finalize events of {UPLOADS_PREFIX} to topic {topic}"
+    if storage.emulator:
+        return Step(resource, "-", wanted, Action.CLOUD_ONLY,
+                    note="fake-gcs-server publishes finalize events itself (its -event.* "
+                         "options, which the local stack sets)")
+    if storage.get_bucket(name) is not None and topic in storage.notification_topics(name):
+        return Step(resource, wanted, wanted, Action.OK)
+    return Step(resource, "none", wanted, Action.CREATE,
+                apply=lambda: created(storage.create_notification(name, topic,
+                                                                  UPLOADS_PREFIX)))
 
 
 def _describe_rules(rules: list[dict[str, Any]]) -> str:

@@ -35,7 +35,8 @@ SUBSCRIBER_ROLE = "roles/pubsub.subscriber"
 
 
 def topic_steps(settings: Settings, pubsub: PubSubApi) -> Iterator[Step]:
-    for topic in (settings.topic, settings.dead_letter_topic, settings.reaper_topic):
+    for topic in (settings.topic, settings.dead_letter_topic, settings.reaper_topic,
+                  settings.uploads_topic):
         if pubsub.topic_exists(topic):
             yield Step(f"topic {topic}", "exists", "exists", Action.OK)
         else:
@@ -94,6 +95,28 @@ def subscription_steps(
             if policy is not None:
                 sources.append(name)
     return steps, sources
+
+
+FINALIZED_PATH = "/finalized"  # the upload function's address for finalize notifications
+
+
+def uploads_subscription_step(settings: Settings, options: Options, pubsub: PubSubApi) -> Step:
+    """The push subscription that hands the bucket's finalize notifications to the upload
+    function (``POST <upload URL>/finalized``), in the cloud as on the emulators: it is
+    provision's own, not a trigger's. It needs the upload function's public URL."""
+    name = f"{settings.uploads_topic}-upload"
+    if not settings.upload_url:
+        return Step(f"subscription {name}", "-", f"push to <upload URL>{FINALIZED_PATH}",
+                    Action.PENDING, note="DECKPIPE_UPLOAD_URL is not set: deploy upload "
+                    "first (the deploy fills it in), then run provision again")
+    wanted = SubscriptionState(
+        name=name,
+        topic=settings.uploads_topic,
+        push_endpoint=settings.upload_url.rstrip("/") + FINALIZED_PATH,
+        ack_deadline=min(options.ack_deadline, 60),
+        retry=options.retry_policy(),
+    )
+    return _push_subscription_step(pubsub, wanted)
 
 
 def _push_subscription_step(pubsub: PubSubApi, wanted: SubscriptionState) -> Step:
