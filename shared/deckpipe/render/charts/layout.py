@@ -166,7 +166,9 @@ def draw_legend(
         w = min(max(widths), rect.w * 0.45)
         h = row_h * len(entries)
         x = rect.x + rect.w - w - PAD if pos in ("r", "tr") else rect.x + PAD
-        y = rect.y + (rect.h - h) / 2 if pos != "tr" else rect.y + PAD
+        # LibreOffice centres a side legend on the whole chart, title included
+        y = box.y + (box.h - h) / 2 if pos != "tr" else rect.y + PAD
+        y = min(max(y, rect.y), rect.y + rect.h - h) if h <= rect.h else rect.y
         auto = Box(x, y, w, h)
         cols, rows = 1, len(entries)
     placed = manual(legend, box, auto)
