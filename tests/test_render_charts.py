@@ -319,3 +319,16 @@ def test_a_combination_chart_with_scatter_after_bars_is_drawn(corpus):
     deck = corpus / "decks" / "pptxgenjs" / "PptxGenJS_Demo_Node.pptx"
     report = render_deck(deck.read_bytes(), io.BytesIO())
     assert not [w for w in report.warnings if w.code == "shape_skipped" and "Chart" in w.message]
+
+
+def test_a_right_legend_is_centred_on_the_whole_chart():
+    prs, chart = chart_of(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.has_title = True
+    chart.chart_title.text_frame.text = "Title"
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.RIGHT
+    chart.legend.include_in_layout = False
+    page, _ = resolve(prs)
+    entry = text_item(page, "S1")
+    frame_top, frame_h = Inches(1) / 12700, Inches(4) / 12700
+    assert abs(entry.box.cy - (frame_top + frame_h / 2)) < 1
