@@ -298,6 +298,16 @@ def test_text_in_an_emf_is_real_text_in_the_pdf() -> None:
     assert "Quarterly figures" in text
 
 
+def test_symbol_font_text_is_drawn_as_the_symbols_it_shows() -> None:
+    data = _emf(_font(3, -200, "Symbol"), _select(3), _text(100, 300, "\uf0e5x"))
+    _, pdf, _ = _render(_deck_with_picture(data))
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "d.pdf").write_bytes(pdf)
+        text = subprocess.run(["pdftotext", Path(tmp, "d.pdf"), "-"], capture_output=True,
+                              check=True, text=True).stdout
+    assert "\u2211\u03be" in text  # Symbol's 0xE5 is a sum sign, its "x" a xi
+
+
 def test_a_damaged_metafile_is_a_grey_box_with_a_warning_not_a_failed_deck() -> None:
     damaged = _triangle_emf()[:100] + struct.pack("<II", 86, 0) + b"\x00" * 40
     report, _, image = _render(_deck_with_picture(damaged))

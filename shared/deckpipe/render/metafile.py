@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from reportlab.pdfgen.canvas import Canvas
 
-from . import emf, emfplus, fonts, wmf
+from . import emf, emfplus, fonts, symbols, wmf
 from .gdi import BOX, Device, MetafileError, Op
 
 __all__ = ["MetafileError", "Picture", "kind", "read", "replay", "size_pt"]
@@ -155,12 +155,26 @@ def _draw_path(c: Canvas, op: Op) -> None:
     c.restoreState()
 
 
+def _ansi_code(ch: str) -> str:
+    """The character whose code is ``ch``'s byte in the ANSI code page (how a
+    symbol font's 8-bit text read as cp1252 gets its codes back)."""
+    try:
+        encoded = ch.encode("cp1252")
+    except UnicodeEncodeError:
+        return ch
+    return chr(encoded[0]) if len(encoded) == 1 else ch
+
+
 def _draw_text(c: Canvas, op: Op) -> None:
     f = op.font
     if f is None or op.size <= 0:
         return
     bold = f.weight >= 600
-    pieces, _ = fonts.split_by_font(op.text, f.face, bold, f.italic)
+    text, face = op.text, f.face
+    if symbols.is_symbol_typeface(face):  # Symbol's "å" is a sum sign, and so on
+        text = symbols.to_unicode("".join(map(_ansi_code, text)), face, unknown="")
+        face = symbols.SYMBOL_DRAW_FONT
+    pieces, _ = fonts.split_by_font(text, face, bold, f.italic)
     if not pieces:
         return
     size = op.size
