@@ -7,8 +7,8 @@ fed by event source mappings on the job queue and its dead-letter queue.
 
 It prints one JSON line with the URLs (the upload page is the upload URL), then serves.
 ``convert`` runs in a child process (its conversions forked under their limits, as on
-Lambda), restarted if it dies; the fronts run in this process. This is the body of
-``deckpipe dev --cloud aws``, which the command line has yet to offer.
+Lambda), restarted if it dies; the fronts run in this process. ``deckpipe dev --cloud
+aws`` runs it on the upload, status and result ports of ``deckpipe dev``.
 """
 
 from __future__ import annotations
@@ -59,6 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     return serve(args)
 
 
+def serve_ports(upload: int, status: int, result: int) -> int:
+    """``deckpipe dev --cloud aws``: the stack on these ports, moto on $DECKPIPE_MOTO_PORT
+    (default 8194), as ``deckpipe dev`` takes its other ports from the environment."""
+    for name, value in FAKE_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    moto = int(os.environ.get("DECKPIPE_MOTO_PORT") or DEFAULT_PORTS["moto"])
+    return serve(argparse.Namespace(upload_port=upload, status_port=status, result_port=result,
+                                    moto_port=moto))
+
+
 def serve(args: argparse.Namespace) -> int:
     from moto.server import ThreadedMotoServer
     from werkzeug.serving import make_server
@@ -92,8 +102,9 @@ def serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     print(json.dumps({**urls, "moto": endpoint}), flush=True)
-    print(f"deckpipe on local AWS (moto {endpoint}): open {urls['upload']}/", file=sys.stderr,
-          flush=True)
+    print(f"deckpipe dev --cloud aws: the local AWS stack is up (moto on {endpoint})\n\n"
+          f"  open the upload page:  {urls['upload']}/\n\n"
+          f"  try:\n    curl -F file=@deck.pptx {urls['upload']}/\n", file=sys.stderr, flush=True)
     worker = None
     try:
         while not stop.is_set():

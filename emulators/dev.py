@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             metavar="PORT",
             help=f"port of {name} (default: ${variable} or {port})",
         )
+    parser.add_argument(
+        "--cloud", choices=("google", "aws"), default="google",
+        help="whose functions and services to run: google (the emulators, the default) or aws "
+        "(moto and the Lambda handlers on the upload, status and result ports)",
+    )
     parser.add_argument("--project", default=_DEFAULTS.project, help="Google Cloud project id")
     parser.add_argument("--bucket", default=_DEFAULTS.bucket, help="Cloud Storage bucket")
     parser.add_argument("--topic", default=_DEFAULTS.topic, help="Pub/Sub topic for jobs")
@@ -59,6 +64,10 @@ def config_from_args(args: argparse.Namespace) -> StackConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Start the stack, print where everything is, and stop it all on SIGINT/SIGTERM."""
+    if getattr(args, "cloud", "google") == "aws":
+        from deckpipe_emulators import aws_stack
+
+        return aws_stack.serve_ports(args.upload_port, args.status_port, args.result_port)
     stack = LocalStack(config_from_args(args))
     supervisor = Supervisor(stack)
     interrupt = _Interrupt()

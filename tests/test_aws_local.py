@@ -151,16 +151,18 @@ def test_http_refusals_are_json_and_the_page_is_served(stack):
     assert config.status_code == 200 and json.loads(config.text)
 
 
-def test_the_local_aws_stack_command_serves_a_deck_and_stops_on_sigterm(corpus, tmp_path):
+def test_deckpipe_dev_cloud_aws_serves_a_deck_and_stops_on_sigterm(corpus, tmp_path):
     import os
     import signal
     import subprocess
     import sys
 
-    ports = [f"--{name}-port=0" for name in ("upload", "status", "result", "moto")]
+    deckpipe = Path(sys.executable).parent / "deckpipe"
+    ports = [f"--{name}-port=0" for name in ("upload", "status", "result")]
     log = (tmp_path / "stack.err").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "deckpipe_emulators.aws_stack", *ports],
+    process = subprocess.Popen([str(deckpipe), "dev", "--cloud", "aws", *ports],
                                stdout=subprocess.PIPE, stderr=log, text=True, cwd=tmp_path,
+                               env={**os.environ, "DECKPIPE_MOTO_PORT": "0"},
                                start_new_session=True)
     try:
         urls = None
