@@ -135,6 +135,17 @@ def test_text_keeps_font_colour_and_alignment() -> None:
     assert op.color == pytest.approx((0.0, 128 / 255, 0.0))
 
 
+def test_rotated_text_turns_with_its_escapement_and_the_world_transform() -> None:
+    escaped = _rec(82, struct.pack("<I", 4) + struct.pack("<5i8B", -100, 0, 900, 900, 400,
+                                                          *[0] * 8)
+                   + "Arial".encode("utf-16-le").ljust(64, b"\x00") + b"\x00" * 256)
+    turned = _rec(35, struct.pack("<6f", 0, 1, -1, 0, 500, 0))  # 90 degrees clockwise on screen
+    up, down = metafile.read(_emf(escaped, _select(4), _text(100, 900, "up"),
+                                  _font(3, -100, "Arial"), _select(3), turned,
+                                  _text(100, 100, "down"))).ops
+    assert up.angle == pytest.approx(90) and down.angle == pytest.approx(-90)
+
+
 def test_stretched_bitmap_becomes_an_image() -> None:
     info = struct.pack("<IiiHHIIiiII", 40, 2, 2, 1, 24, 0, 16, 0, 0, 0, 0)
     bits = bytes([0, 0, 255, 0, 0, 255, 0, 0]) * 2  # two rows of two red pixels (+ padding)

@@ -461,7 +461,9 @@ class Device:
             x, y = s.pos
         bx, by = self.pt(x, y)
         flip = a * d - b * c < 0
-        angle = f.escapement / 10 + (math.degrees(math.atan2(b, a)) if not flip else 0.0)
+        # visual angle, counter-clockwise: the escapement, less the world rotation
+        # (which turns clockwise on a y-down device)
+        angle = f.escapement / 10 - (math.degrees(math.atan2(b, a)) if not flip else 0.0)
         dev_adv = advance * math.hypot(a, b) if advance else None
         self._add(Op("text", s.clip, text=text[:4000], x=bx, y=by, font=f, size=em,
                      color=s.text_color, angle=angle, align=s.text_align, advance=dev_adv,
