@@ -96,7 +96,9 @@ def _child(
     code = 0
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # A terminal's Ctrl-C reaches the whole foreground group; the worker decides
+        # whether to finish or give the job back, and kills this child if it must.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         _die_with_parent(parent)
         if limits.memory_bytes is not None:
             _limit_address_space(limits.memory_bytes)
