@@ -298,6 +298,21 @@ def test_cropping_a_metafile_picture_shows_the_rest_stretched() -> None:
     assert image.getpixel((210, 60)) == (255, 255, 255)
 
 
+def test_hatched_brush_fills_with_lines_every_eight_device_pixels() -> None:
+    data = _emf(_brush(1, RED, style=2), _rec(39, struct.pack("<IIII", 2, 2, BLUE, 1)),
+                _pen(3, RED, style=5), _select(3), _select(1),
+                _rec(43, struct.pack("<4i", 0, 0, 80, 40)), _select(2),
+                _rec(43, struct.pack("<4i", 0, 50, 80, 90)), px=100)
+    horizontal, vertical = metafile.read(data).ops
+    assert (horizontal.hatch, vertical.hatch) == (0, 1) and horizontal.fill == (1.0, 0.0, 0.0)
+    _, _, image = _render(_deck_with_picture(data))
+    # the picture spans 144 pt for 100 device pixels: hatch lines 11.5 pt apart
+    column = [image.getpixel((110, y))[1] < 128 for y in range(37, 92)]  # red rows (top half)
+    runs = [i for i in range(1, len(column)) if column[i] and not column[i - 1]]
+    assert len(runs) >= 4 and all(9 <= b - a <= 14 for a, b in zip(runs, runs[1:], strict=False))
+    assert image.getpixel((110, 60))[1] > 200 or image.getpixel((110, 61))[1] > 200  # gaps
+
+
 def test_text_in_an_emf_is_real_text_in_the_pdf() -> None:
     data = _emf(_font(3, -120, "Arial"), _select(3), _rec(24, struct.pack("<I", GREEN)),
                 _text(100, 300, "Quarterly figures"))

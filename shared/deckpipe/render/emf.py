@@ -193,8 +193,8 @@ def _record(kind: int, rec: bytes, dev: Device) -> None:  # noqa: C901 - one dis
         dev.put(index, Pen(colorref(color), float(width), style & 0xF,
                            (style >> 8) & 0xF, (style >> 12) & 0xF))
     elif kind == 39:  # CREATEBRUSHINDIRECT
-        index, style, color, _ = struct.unpack_from("<IIII", rec, 8)
-        dev.put(index, Brush(colorref(color), 0 if style == 2 else style))
+        index, style, color, hatch = struct.unpack_from("<IIII", rec, 8)
+        dev.put(index, Brush(colorref(color), style, hatch if 0 <= hatch <= 5 else 0))
     elif kind == 94:  # CREATEDIBPATTERNBRUSHPT: drawn as a mid-tone of its bitmap
         index = struct.unpack_from("<I", rec, 8)[0]
         dev.put(index, Brush(_dib_average(rec, *struct.unpack_from("<IIII", rec, 16))))

@@ -57,6 +57,8 @@ class Pen:
 class Brush:
     color: RGB = (1.0, 1.0, 1.0)
     style: int = 0  # BS_SOLID 0, NULL 1, HATCHED 2, PATTERN 3, DIBPATTERN 5/6
+    hatch: int = 0  # for BS_HATCHED: HS_HORIZONTAL 0, VERTICAL 1, FDIAGONAL 2, BDIAGONAL 3,
+    # CROSS 4, DIAGCROSS 5 (one-pixel lines every 8 device pixels)
 
 
 @dataclass
@@ -100,6 +102,8 @@ class Op:
     advance: float | None = None
     scale: tuple[float, float] = (1.0, 1.0)
     png: bytes = b""
+    hatch: int = -1  # a hatched fill: ``fill`` lines in this HS_* style over ``hatch_bg``
+    hatch_bg: RGB | None = None
 
 
 @dataclass
@@ -289,8 +293,11 @@ class Device:
         width = pen.width * self._linear_scale() if pen.width > 0 else 0.0
         if width <= 0:  # cosmetic: one device pixel
             width = sum(self.device_scale()) / 2
+        hatched = fill_rgb is not None and s.brush.style == 2
         self._add(Op("path", s.clip, tuple(segs), fill_rgb, stroke_rgb, width,
-                     _DASHES.get(pen.style, ()), not s.winding, pen.cap, pen.join))
+                     _DASHES.get(pen.style, ()), not s.winding, pen.cap, pen.join,
+                     scale=self.device_scale(), hatch=s.brush.hatch if hatched else -1,
+                     hatch_bg=s.bk_color if hatched and s.bk_opaque else None))
 
     def _add(self, op: Op) -> None:
         if len(self.ops) >= MAX_OPS:

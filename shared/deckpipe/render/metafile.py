@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reportlab.pdfgen.canvas import Canvas
 
@@ -140,6 +140,11 @@ def _path(c: Canvas, segs: tuple):  # noqa: ANN202
 
 
 def _draw_path(c: Canvas, op: Op) -> None:
+    if op.hatch >= 0 and op.fill is not None:
+        _hatch(c, op)
+        op = replace(op, fill=None, hatch=-1)
+        if op.stroke is None:
+            return
     c.saveState()
     if op.fill is not None:
         c.setFillColorRGB(*op.fill)
@@ -152,6 +157,52 @@ def _draw_path(c: Canvas, op: Op) -> None:
             c.setDash([d * max(op.width, 0.5) for d in op.dash], 0)
     c.drawPath(_path(c, op.segs), stroke=int(op.stroke is not None),
                fill=int(op.fill is not None), fillMode=1 if op.evenodd else 0)
+    c.restoreState()
+
+
+def _hatch(c: Canvas, op: Op) -> None:
+    """A GDI hatched fill: one-pixel lines every 8 device pixels, clipped to the path,
+    over the background colour when the background mode is opaque."""
+    xs = [v for seg in op.segs for v in seg[1::2]]
+    ys = [v for seg in op.segs for v in seg[2::2]]
+    if not xs:
+        return
+    sx, sy = op.scale
+    if sx <= 0 or sy <= 0:
+        return
+    c.saveState()
+    c.clipPath(_path(c, op.segs), stroke=0, fill=0, fillMode=1 if op.evenodd else 0)
+    if op.hatch_bg is not None:
+        c.setFillColorRGB(*op.hatch_bg)
+        c.rect(min(xs), BOX - max(ys), max(xs) - min(xs), max(ys) - min(ys), stroke=0, fill=1)
+    c.translate(0, BOX)
+    c.scale(sx, -sy)  # device pixels, y down, from the frame's top-left corner
+    x0, x1 = math.floor(min(xs) / sx / 8) * 8, math.ceil(max(xs) / sx / 8) * 8
+    y0, y1 = math.floor(min(ys) / sy / 8) * 8, math.ceil(max(ys) / sy / 8) * 8
+    if (x1 - x0) + (y1 - y0) > 80_000:  # over 20,000 lines: more than a picture can show
+        c.restoreState()
+        return
+    c.setStrokeColorRGB(*op.fill)  # type: ignore[misc]
+    c.setLineWidth(1)
+    p = c.beginPath()
+    if op.hatch in (0, 4):
+        for y in range(y0, y1 + 1, 8):
+            p.moveTo(x0, y)
+            p.lineTo(x1, y)
+    if op.hatch in (1, 4):
+        for x in range(x0, x1 + 1, 8):
+            p.moveTo(x, y0)
+            p.lineTo(x, y1)
+    span = (x1 - x0) + (y1 - y0)
+    if op.hatch in (2, 5):  # "\": down to the right
+        for k in range(x0 - (y1 - y0), x1 + 1, 8):
+            p.moveTo(k, y0)
+            p.lineTo(k + span, y0 + span)
+    if op.hatch in (3, 5):  # "/": up to the right
+        for k in range(x0, x1 + (y1 - y0) + 1, 8):
+            p.moveTo(k, y0)
+            p.lineTo(k - span, y0 + span)
+    c.drawPath(p, stroke=1, fill=0)
     c.restoreState()
 
 

@@ -200,7 +200,8 @@ def _record(func: int, p: bytes, dev: Device, slots: list) -> None:  # noqa: C90
                         (style >> 12) & 0xF))
     elif func == 0x02FC:  # CREATEBRUSHINDIRECT style colour hatch
         style, color = struct.unpack_from("<HI", p)
-        _new(slots, Brush(colorref(color), 0 if style == 2 else style))
+        hatch = struct.unpack_from("<H", p, 6)[0] if len(p) >= 8 else 0
+        _new(slots, Brush(colorref(color), style, hatch if hatch <= 5 else 0))
     elif func == 0x0142:  # DIBCREATEPATTERNBRUSH: its bitmap's mean colour
         _new(slots, Brush((0.5, 0.5, 0.5)))
     elif func == 0x02FB:  # CREATEFONTINDIRECT
