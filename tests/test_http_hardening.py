@@ -547,3 +547,17 @@ def test_the_renderer_s_corrupt_deck_errors_are_in_plain_words():
     assert raised.value.code == "corrupt_deck"
     assert raised.value.message == "The file is damaged or is not a valid PowerPoint package."
     assert raised.value.__cause__ is not None  # the parser's words, for the log
+
+
+def test_waitress_refusals_are_json_with_a_code():
+    """deckpipe serve's server refuses some requests before any Flask code runs."""
+    from waitress.utilities import RequestEntityTooLarge
+
+    from deckpipe import webserver
+
+    webserver.json_waitress_errors()
+    status, headers, body = RequestEntityTooLarge("body over the limit").to_response("deckpipe")
+    assert status == "413 Request Entity Too Large"
+    assert dict(headers)["Content-Type"] == "application/json"
+    assert json.loads(body) == {"error": {"code": "too_large",
+                                          "message": "The request is too large."}}

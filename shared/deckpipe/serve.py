@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import dataclasses
 import errno
-import importlib
 import os
 import signal
 import subprocess
@@ -32,7 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from . import jobs, logs, web, webpage
+from . import jobs, logs, reaper, web, webpage, webserver
 from .config import Settings, chosen_backend, load_settings
 from .errors import ConfigError, TransientError
 from .runtime import Runtime, build
@@ -90,27 +89,9 @@ def create_app(rt: Runtime, supervisor: Supervisor | None = None) -> Any:
         route(f"/{name}", name, view)
         route(f"/{name}/<path:rest>", f"{name}_rest", view)
 
-    @app.errorhandler(404)
-    def not_found(_exc):
-        return web.error_response(404, "not_found", "No such page.")
-
-    @app.errorhandler(TransientError)
-    def unavailable(exc):
-        log.error("request failed on a transient fault: %s", exc)
-        response = web.error_response(503, "unavailable",
-                                      "The service is unavailable; please retry shortly.")
-        response.headers["Retry-After"] = "5"
-        return response
-
-    @app.errorhandler(Exception)
-    def internal(exc):
-        from werkzeug.exceptions import HTTPException
-
-        if isinstance(exc, HTTPException):
-            return web.error_response(exc.code or 500, "http_error", exc.description or "")
-        log.exception("unhandled error")
-        return web.error_response(500, "internal", "Something went wrong on our side.")
-
+    # The functions' own handlers: every refusal and crash JSON with a code, as in the cloud.
+    webserver.install_error_handlers(app)
+    webserver.json_waitress_errors()
     return app
 
 
@@ -247,14 +228,8 @@ class Supervisor:
 
 
 def sweep(rt: Runtime, *, retention: bool = True) -> dict[str, int]:
-    """One sweeper pass: the reaper (if this deckpipe has one), then retention."""
-    counts: dict[str, int] = {}
-    try:
-        reaper = importlib.import_module("deckpipe.reaper")
-    except ImportError:
-        reaper = None
-    if reaper is not None:
-        counts.update(reaper.reap(rt))
+    """One sweeper pass: the reaper, then retention."""
+    counts: dict[str, int] = dict(reaper.reap(rt))
     if retention:
         counts["expired"] = expire(rt)
     return counts

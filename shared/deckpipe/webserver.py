@@ -143,3 +143,25 @@ def json_server_errors() -> None:
 
     write_json_error._deckpipe = True  # type: ignore[attr-defined]
     gunicorn_util.write_error = write_json_error
+
+
+def json_waitress_errors() -> None:
+    """The same for waitress (``deckpipe serve``): its refusals (a body over its limit,
+    malformed framing, oversized headers) are plain text pages built by
+    ``waitress.utilities.Error.to_response``; answer them as JSON with a code."""
+    try:
+        from waitress import utilities as waitress_utilities
+    except ImportError:
+        return
+    error_class = waitress_utilities.Error
+    if getattr(error_class.to_response, "_deckpipe", False):
+        return
+
+    def to_response(self: Any, ident: str | None = None) -> tuple[str, list, bytes]:
+        code, message = SERVER_REFUSALS.get(self.code, refusal(self.code))
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        headers = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+        return f"{self.code} {self.reason}", headers, body
+
+    to_response._deckpipe = True  # type: ignore[attr-defined]
+    error_class.to_response = to_response
