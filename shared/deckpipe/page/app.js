@@ -9,6 +9,10 @@ const REQUEST_TIMEOUT_MS = 15000;
 const MAX_DELAY_MS = 30000;
 const HIDDEN_TAB_DELAY_MS = 10000;
 const FINAL = new Set(["done", "failed", "rejected", "lost"]);
+// Direct uploads (deckpipe.direct): chunks to the storage session, a multiple of 256 KiB.
+const DIRECT_CHUNK_BYTES = 8 * 1024 * 1024;
+const DIRECT_CHUNK_TIMEOUT_MS = 120000;
+const RESUME_ATTEMPTS = 8;
 
 // Server error codes in plain words. Anything else shows the server's own message.
 const PLAIN_WORDS = {
@@ -25,9 +29,12 @@ const PLAIN_WORDS = {
   too_many_attempts: () => "The conversion kept failing and was stopped. Please try again later.",
   enqueue_failed: () => "The service could not queue the conversion. Please try again.",
   unavailable: () => "The service is busy right now. Please try again in a moment.",
+  upload_expired: () => "The upload took too long and its link expired. Please try again.",
+  upload_incomplete: () => "The upload did not finish. Please try again.",
 };
 const RETRYABLE_CODES = new Set([
   "expired", "delivery_failed", "too_many_attempts", "enqueue_failed", "unavailable", "network",
+  "upload_expired", "upload_incomplete",
 ]);
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -171,6 +178,12 @@ function pumpUploads() {
 }
 
 function upload(job) {
+  const threshold = page.config.directUploadBytes;
+  if (Number.isFinite(threshold) && job.size >= threshold) return uploadDirect(job);
+  return uploadThroughFunction(job);
+}
+
+function uploadThroughFunction(job) {
   return new Promise((resolve) => {
     const file = page.files.get(job.key);
     const xhr = new XMLHttpRequest();
@@ -217,6 +230,128 @@ function upload(job) {
     form.append("file", file, file.name);
     xhr.send(form);
   });
+}
+
+// A large deck goes straight to storage: announce it (the server checks name, size and type
+// and creates the job), send the bytes to the upload target in chunks with real byte
+// progress, resuming after a network cut from the offset storage reports, then complete.
+async function uploadDirect(job) {
+  const file = page.files.get(job.key);
+  job.state = "uploading";
+  render(job);
+  try {
+    const offer = await postJson(new URL(page.config.uploadUrl || ".", document.baseURI), {
+      filename: file.name, size: file.size, type: file.type,
+    }, { "Idempotency-Key": job.idempotencyKey });
+    if (offer.status !== 201 && offer.status !== 200) {
+      uploadFailed(job, errorFrom(offer.body, offer.status));
+      return;
+    }
+    const links = offer.body;
+    if (links.upload) await sendToStorage(job, file, links.upload);
+    if (!page.jobs.has(job.key)) return;
+    const done = await completeUpload(links.complete_url);
+    if (done.status !== 202) {
+      uploadFailed(job, errorFrom(done.body, done.status));
+      return;
+    }
+    Object.assign(job, {
+      jobId: links.job_id, statusUrl: links.status_url, resultUrl: links.result_url,
+      state: done.body.state || "queued", uploaded: 1,
+    });
+    announce(`${job.name}: uploaded, waiting to be converted.`);
+    save();
+    follow(job);
+  } catch (error) {
+    uploadFailed(job, error.code ? error : {
+      code: "network",
+      message: "The upload was interrupted. Check your connection and try again.",
+    });
+  } finally {
+    render(job);
+  }
+}
+
+async function sendToStorage(job, file, target) {
+  let offset = 0;
+  let failures = 0;
+  while (offset < file.size) {
+    const end = Math.min(offset + DIRECT_CHUNK_BYTES, file.size);
+    const answer = await putChunk(target, file.slice(offset, end),
+      `bytes ${offset}-${end - 1}/${file.size}`, (loaded) => {
+        job.uploaded = (offset + loaded) / file.size;
+        render(job);
+      });
+    if (answer.status === 200 || answer.status === 201) return;
+    if (answer.status === 308) {
+      offset = persistedEnd(answer, end);
+      failures = 0;
+      continue;
+    }
+    if (answer.status !== 0 && answer.status < 500) {
+      throw { code: "upload_incomplete", message: PLAIN_WORDS.upload_incomplete() };
+    }
+    // A network cut or a storage hiccup: wait, ask storage how much it has, carry on.
+    failures += 1;
+    if (failures > RESUME_ATTEMPTS || !page.jobs.has(job.key)) {
+      throw { code: "network", message: "The upload was interrupted. Check your connection and try again." };
+    }
+    job.reconnecting = true;
+    render(job);
+    await pause(backoff(failures));
+    const probe = await putChunk(target, null, `bytes */${file.size}`);
+    if (probe.status === 200 || probe.status === 201) offset = file.size;
+    else if (probe.status === 308) offset = persistedEnd(probe, 0);
+    job.reconnecting = false;
+    job.uploaded = offset / file.size;
+    render(job);
+  }
+}
+
+// What storage has kept, from a 308's Range ("bytes=0-N"); where it cannot be read (not
+// exposed to the page) every byte sent so far counts as kept.
+function persistedEnd(answer, fallback) {
+  const match = /bytes=0-(\d+)/.exec(answer.range || "");
+  return match ? Number(match[1]) + 1 : fallback;
+}
+
+function putChunk(target, body, contentRange, onProgress) {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(target.method || "PUT", target.url);
+    xhr.timeout = DIRECT_CHUNK_TIMEOUT_MS;
+    for (const [name, value] of Object.entries(target.headers || {})) {
+      xhr.setRequestHeader(name, value);
+    }
+    xhr.setRequestHeader("Content-Range", contentRange);
+    if (onProgress) {
+      xhr.upload.addEventListener("progress", (event) => onProgress(event.loaded));
+    }
+    xhr.addEventListener("load", () => resolve({ status: xhr.status, range: xhr.getResponseHeader("Range") }));
+    for (const type of ["error", "timeout", "abort"]) {
+      xhr.addEventListener(type, () => resolve({ status: 0 }));
+    }
+    xhr.send(body);
+  });
+}
+
+async function completeUpload(url) {
+  // The object may need a moment to show; "upload_incomplete" is worth a few more asks.
+  for (let attempt = 0; ; attempt += 1) {
+    const answer = await postJson(url, null, {});
+    if (answer.body?.error?.code !== "upload_incomplete" || attempt >= 5) return answer;
+    await pause(1000);
+  }
+}
+
+async function postJson(url, data, headers) {
+  const init = { method: "POST", cache: "no-store", headers: { ...headers } };
+  if (data !== null) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(data);
+  }
+  const response = await fetch(url, init);
+  return { status: response.status, body: parseJson(await response.text()) };
 }
 
 function uploadFailed(job, error) {
