@@ -312,7 +312,9 @@ class LoadRun:
 
     def _head_result(self, session: requests.Session, job: Job) -> None:
         try:
-            response = session.head(f"{self.stack.result_url}/{job.job_id}", timeout=30)
+            # Followed through a redirect to a signed storage URL, as a browser would.
+            response = session.head(f"{self.stack.result_url}/{job.job_id}", timeout=30,
+                                    allow_redirects=True)
         except requests.RequestException as error:
             self.observe("result", type(error).__name__)
             job.result_head = 0
