@@ -56,6 +56,7 @@ class _Level:
     """The property sources for one paragraph level, most specific first."""
 
     def __init__(self, ppr: etree._Element | None, lineage: Lineage, level: int) -> None:
+        self.shape = lineage.shape
         inherited = lineage.level_props(level)
         self.pprs = ([ppr] if ppr is not None else []) + [el for el, _ in inherited]
         # The paragraph's own defRPr is not applied to runs by PowerPoint.
@@ -128,9 +129,7 @@ def _run(text: str, rpr: etree._Element | None, level: _Level, ctx: TextContext)
     fill = level.run_child(rpr, _FILL_TAGS, own_only=ctx.font_ref_color is not None)
     resolved = fill_color(fill, ctx.palette) if fill is not None else None
     if fill is not None and fill.tag == A + "gradFill":
-        # LibreOffice (the reference) does not import gradient text fills: such
-        # text takes its automatic colour (measured on the pandoc templates).
-        color = ctx.auto_color
+        color = _gradient_text_color(fill, rpr, level, ctx)
     elif resolved is not None:
         color = resolved[0]
     elif ctx.font_ref_color is not None:
@@ -169,6 +168,31 @@ def _run(text: str, rpr: etree._Element | None, level: _Level, ctx: TextContext)
         font_ea=_script_typeface(level, rpr, "ea", ctx.theme),
         font_cs=_script_typeface(level, rpr, "cs", ctx.theme),
     )
+
+
+def _gradient_text_color(
+    fill: etree._Element, rpr: etree._Element | None, level: _Level, ctx: TextContext
+) -> RGB:
+    """The one colour LibreOffice 7.4 (the reference) draws gradient text in,
+    measured on test decks: a gradient on the run or in the shape's own list
+    style gives its "best solid colour" (the first stop by position, or the
+    second when there are more than two); one inherited from a placeholder or
+    the master's text styles is not applied, and the text takes the automatic
+    colour (black, or white on a dark background)."""
+    own = fill.getparent() is rpr or any(a is level.shape for a in fill.iterancestors())
+    if not own:
+        return ctx.auto_color
+    found = [
+        (fraction(gs.get("pos"), 0.0), c)
+        for gs in fill.iterfind(f"{A}gsLst/{A}gs")
+        if (c := first_color(gs)) is not None
+    ]
+    stops = sorted(found, key=lambda stop: stop[0])
+    if not stops:
+        return ctx.auto_color
+    chosen = stops[1][1] if len(stops) > 2 else stops[0][1]
+    resolved = resolve_color(chosen, ctx.palette)
+    return resolved[0] if resolved is not None else ctx.auto_color
 
 
 # Language tag -> the theme's a:font script for it (ECMA-376 21.1.2.3.1).
