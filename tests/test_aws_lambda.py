@@ -200,6 +200,17 @@ def test_a_record_from_the_dead_letter_queue_fails_its_job(functions, env, make_
     assert job.state == jobs.FAILED and job.error.code == "delivery_failed"
 
 
+def test_the_scheduled_reaper_sweeps_orphaned_decks(functions, env):
+    from deckpipe import reaper
+
+    rt = functions["reaper"].RUNTIME
+    orphan = f"inputs/{jobs.new_job_id()}.pptx"
+    rt.blobs.put(orphan, b"a deck whose job was never written", content_type=PPTX)
+    later = jobs.utcnow() + timedelta(hours=2)
+    assert reaper.sweep_orphans(rt, now=later) >= 1
+    assert rt.blobs.stat(orphan) is None
+
+
 def test_the_scheduled_reaper_publishes_a_stranded_job_again(functions, env):
     rt = functions["reaper"].RUNTIME
     long_ago = jobs.utcnow() - timedelta(minutes=20)
