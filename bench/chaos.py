@@ -61,7 +61,6 @@ FAULT_CYCLE = (
     "freeze pubsub",
     "kill convert main",
 )
-EMULATOR_KILLS = ("kill storage", "kill firestore", "kill pubsub")
 # Issue 9's budget for a hostile deck: failed or converted within 30 s and 256 MiB.
 HOSTILE_SECONDS = 30.0
 HOSTILE_MIB = 256.0
@@ -178,7 +177,7 @@ def emulator_kills(
     stack: Stack, decks: list[load.Deck], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
     results = []
-    for name in EMULATOR_KILLS:
+    for name in (f"kill {service}" for service in stack.stateful_services()):
         faults = Faults(stack, args.freeze)
         service = name.split()[1]
         run = load.LoadRun(stack, decks, jobs=args.kill_jobs, clients=2, bound=args.bound,
@@ -470,7 +469,7 @@ def main() -> int:
             problems += load.verdict(summary)
             out += ["### Load with faults", "", load.markdown(summary), "",
                     fault_table(stack, run, records), ""]
-        if "emulators" in phases:
+        if "emulators" in phases and stack.stateful_services():
             results = emulator_kills(stack, decks, args)
             report["emulator_kills"] = [
                 {key: value for key, value in result.items() if key != "run"}
