@@ -229,3 +229,15 @@ def test_a_multipart_completion_whose_answer_was_lost_is_recognised_as_ours(rt):
         other.write(b"r" * MIB)
     with pytest.raises(BlobExists):  # a different writer's completion is still refused
         other.commit()
+
+
+def test_a_job_awaiting_its_direct_upload_round_trips_and_is_unfinished(rt):
+    expires = jobs.utcnow() + timedelta(minutes=15)
+    job = jobs.new_awaiting_job(jobs.new_job_id(), "big.pptx", announced_bytes=50 << 20,
+                                upload_expires_at=expires)
+    job = job.replace(updated_at=job.updated_at - timedelta(hours=1))
+    rt.jobs.create(job)
+    assert rt.jobs.get(job.job_id) == job
+    assert rt.jobs.get(job.job_id).upload_expires_at == expires
+    found = rt.jobs.unfinished(updated_before=jobs.utcnow() - timedelta(minutes=5))
+    assert job.job_id in [j.job_id for j in found]
