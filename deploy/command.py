@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         for argv in plan.commands.values():
             print(gcloud.shell_line(argv), flush=True)
+        _say(direct_transfer_notes(plan))
         _say("dry run: nothing was sent to Google Cloud")
         return 0
     return _deploy(plan)
@@ -162,6 +163,7 @@ def _deploy(plan: Plan) -> int:
             return 1
     _say(f"\ndeployed {', '.join(names)}")
     _say(next_steps(plan))
+    _say(direct_transfer_notes(plan))
     return 0
 
 
@@ -191,6 +193,34 @@ def next_steps(plan: Plan) -> str:
             f"{settings.dead_letter_topic}; see deploy/README.md.",
         ]
     return "\n".join(lines)
+
+
+def direct_transfer_notes(plan: Plan) -> str:
+    """What large decks and PDFs need beyond the functions (``deckpipe.direct``): the
+    result function signs download links through IAM signBlob as its own service account,
+    and Cloud Storage's finalize notifications and CORS rule come from provision."""
+    settings = plan.env.settings
+    result = next((spec for spec in table.load_table() if spec.name == "result"), None)
+    account = (result.service_account.replace("{project}", settings.project)
+               if result is not None and result.service_account
+               else "PROJECT_NUMBER-compute@developer.gserviceaccount.com")
+    origins = sorted(settings.cors_origins) or ["(none: set DECKPIPE_ALLOWED_ORIGINS)"]
+    return "\n".join([
+        "Direct transfer (decks over the 32 MiB request limit, PDFs over 32 MB):",
+        "  signing role: result signs download links as its runtime service account through "
+        "IAM signBlob (enable iamcredentials.googleapis.com); grant it "
+        "roles/iam.serviceAccountTokenCreator on itself:",
+        f"    gcloud iam service-accounts add-iam-policy-binding {account} "
+        f"--project={settings.project} --member=serviceAccount:{account} "
+        "--role=roles/iam.serviceAccountTokenCreator",
+        f"  bucket notification: `deckpipe provision` sends finalize events of inputs/ in "
+        f"gs://{settings.bucket} to topic {settings.uploads_topic} and pushes them to the "
+        "upload function's /finalized; Cloud Storage's service agent "
+        "(`gcloud storage service-agent --project="
+        f"{settings.project}`) needs roles/pubsub.publisher on {settings.uploads_topic}",
+        f"  bucket CORS: `deckpipe provision` allows PUT with Content-Range from "
+        f"{', '.join(origins)}",
+    ])
 
 
 def _say(message: str) -> None:

@@ -31,24 +31,14 @@ from .steps import created, updated
 # Objects the functions write, both kept only for the retention period.
 PREFIXES = ("inputs/", "results/")
 UPLOADS_PREFIX = "inputs/"  # direct uploads land here; their finalize events matter
-# Bucket CORS, for a page that talks to the bucket itself (a signed-URL download
-# of a PDF, a resumable or signed-URL upload): reads need GET/HEAD, uploads
-# POST (start a resumable session) and PUT (send its chunks). Cloud Storage
-# answers preflights for the methods listed and uses ``responseHeader`` both to
-# expose response headers and to allow request headers in preflights, so the
-# list holds what such a page reads (type, name, size, ranges, the session's
-# Location, ETag) and what it sends (Range, x-goog-resumable, Content-Type).
-CORS_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT")
-CORS_HEADERS = (
-    "Content-Disposition",
-    "Content-Length",
-    "Content-Range",
-    "Content-Type",
-    "ETag",
-    "Location",
-    "Range",
-    "x-goog-resumable",
-)
+# Bucket CORS, for the upload page that sends a large deck straight to the bucket
+# (deckpipe.direct): chunks PUT to the resumable session with Content-Range, and the
+# 308 answers' Range read back to resume. Nothing else: the signed PDF link is opened
+# by navigation, which needs no CORS, and the session is opened by the function.
+# Cloud Storage uses ``responseHeader`` both to allow request headers in preflights and
+# to expose response headers.
+CORS_METHODS = ("PUT",)
+CORS_HEADERS = ("Content-Range", "Content-Type", "Range")
 CORS_MAX_AGE = 3600
 
 
