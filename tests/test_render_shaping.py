@@ -8,8 +8,10 @@ import re
 import subprocess
 
 import pptx
+import pytest
 from pptx.util import Pt
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
 
 from deckpipe.render import bidi, fonts, render_deck, shaping
 
@@ -65,6 +67,18 @@ def test_ligature_is_one_glyph_and_extracts_as_letters(tmp_path):
     assert len(drawn) == 4  # o, ffi, c, e
     pdf, _ = _render(_deck([("office affluent", "Calibri")]))
     assert "office affluent" in _text(pdf, tmp_path)
+
+
+def test_ligature_glyphs_declare_their_real_width(tmp_path):
+    # Carlito's "ti" ligature has no character of its own; its PDF width must be
+    # its advance (1/1000 em), or text extraction splits "Section" in two.
+    face = fonts.face("Carlito-Regular")
+    drawn, _ = shaping.shape("Section", face.name)
+    code = ord(drawn[3])
+    assert 0xE000 <= code < 0xF900
+    assert pdfmetrics.getFont(face.name).face.charWidths[code] == pytest.approx(557, abs=1)
+    pdf, _ = _render(_deck([("Section title presentation", "Calibri")]))
+    assert "Section title presentation" in _text(pdf, tmp_path)
 
 
 def test_arabic_letters_are_joined(tmp_path):
@@ -137,3 +151,17 @@ def test_emoji_no_other_font_has_are_drawn_in_monochrome_symbola():
     # an emoji DejaVu Sans has stays with DejaVu Sans, as in the references
     pieces, _ = fonts.split_by_font("\U0001f600", "Calibri", False, False)
     assert pieces[0][1].name == "DejaVuSans"
+
+
+def test_placeholder_text_wraps_whatever_wrap_none_says(tmp_path):
+    # LibreOffice 7.4 wraps a title placeholder with wrap="none"; a text box keeps it.
+    prs = pptx.Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[5])
+    slide.shapes.title.text_frame.word_wrap = False
+    slide.shapes.title.text = "Section Header with a rather long title text here"
+    out = io.BytesIO()
+    prs.save(out)
+    out.seek(0)
+    pdf, _ = _render(out)
+    lines = [line for line in _text(pdf, tmp_path).splitlines() if line.strip()]
+    assert lines[:2] == ["Section Header with a rather long", "title text here"]

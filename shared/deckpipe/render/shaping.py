@@ -88,7 +88,10 @@ def _shape(text: str, font_name: str, rtl: bool | None) -> tuple[str, float]:
         if owners:
             code = owners[0]
         else:
-            code = ttf.hbAddPrivate(hbf.glyph_to_string(gid), gid, pos.x_advance)
+            # the glyph's width as the PDF declares it: in 1/1000 em, like every other
+            # (reportlab's own shaping passes font units, which text extraction misreads)
+            code = ttf.hbAddPrivate(hbf.glyph_to_string(gid), gid,
+                                    round(ttf.pdfScale(pos.x_advance)))  # fmt: skip
         if chr(code) != source:
             _note_source(code, face.name.decode("latin-1"), source)
         advance = ttf.pdfScale(pos.x_advance)

@@ -18,7 +18,7 @@ from pptx.opc.package import Part
 from .. import logs
 from . import symbols
 from .colors import Palette, fill_color, first_color, resolve_color
-from .inherit import Lineage, Theme
+from .inherit import Lineage, Theme, placeholder_key
 from .model import RGB, Box, Bullet, Paragraph, TextItem, TextRun
 from .xml import A, R, flag, fraction, local, num, pt
 
@@ -435,7 +435,9 @@ def resolve_text(
         anchor={"ctr": "ctr", "b": "b", "dist": "ctr", "just": "ctr"}.get(
             body_attr("anchor") or "t", "t"
         ),
-        wrap=body_attr("wrap") != "none",
+        # LibreOffice 7.4 wraps placeholder text whatever wrap="none" says (measured
+        # on titles with own and inherited wrap="none"); text boxes keep it.
+        wrap=body_attr("wrap") != "none" or placeholder_key(lineage.shape) is not None,
         grow=_autofit(body_pr) == "spAutoFit",
         shrink=shrink,
     )
