@@ -332,3 +332,20 @@ def test_a_right_legend_is_centred_on_the_whole_chart():
     entry = text_item(page, "S1")
     frame_top, frame_h = Inches(1) / 12700, Inches(4) / 12700
     assert abs(entry.box.cy - (frame_top + frame_h / 2)) < 1
+
+
+def test_the_scale_gains_an_interval_when_data_come_within_a_21st_of_its_end():
+    assert nice_scale(0, 2.9) == (0, 3.5, 0.5)  # 2.9 / 3.0 > 20/21: LibreOffice adds one
+    assert nice_scale(0, 2.8) == (0, 3.0, 0.5)
+    assert nice_scale(0.7, 2.6) == (0.5, 3.0, 0.5)
+    assert nice_scale(0.7, 2.9) == (0.5, 3.5, 0.5)
+    assert nice_scale(0.7, 2.9, close_to_border=False) == (0.5, 3.0, 0.5)  # scatter x
+
+
+def test_horizontal_bars_list_their_series_bottom_up():
+    prs, chart = chart_of(XL_CHART_TYPE.BAR_CLUSTERED,
+                          series=(("First", (1, 2, 3, 4)), ("Second", (2, 2, 2, 2))))  # fmt: skip
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.RIGHT
+    page, _ = resolve(prs)
+    assert text_item(page, "Second").box.y < text_item(page, "First").box.y

@@ -33,8 +33,13 @@ def nice_scale(
     unit: float | None = None,
     steps: float = MAX_INTERVALS,
     expand_to_zero: bool = False,
+    close_to_border: bool = True,
 ) -> tuple[float, float, float]:
-    """(min, max, major unit) with round steps covering [lo, hi]."""
+    """(min, max, major unit) with round steps covering [lo, hi].
+
+    ``close_to_border``: LibreOffice adds an interval when the data reach within
+    1/21 of the rounded range's end (ScaleAutomatism, "expand if values close
+    to border"; on a scatter chart's x axis only data ending on a tick do)."""
     if expand_to_zero and fixed_min is None:
         if lo > 0 and (lo < hi * 5 / 6 or lo == hi):
             lo = 0.0
@@ -59,10 +64,12 @@ def nice_scale(
     for step in candidates:
         start = fixed_min if fixed_min is not None else math.floor(lo / step + 1e-9) * step
         end = fixed_max if fixed_max is not None else math.ceil(hi / step - 1e-9) * step
-        if fixed_max is None and hi != 0 and abs(end - hi) < step * 1e-6:
-            end += step
-        if fixed_min is None and lo != 0 and abs(start - lo) < step * 1e-6:
-            start -= step
+        near = 20 / 21 if close_to_border else 1 - 1e-9  # else: only data on the end tick
+        if end > start:
+            if fixed_min is None and start != 0 and (end - lo) / (end - start) > near:
+                start -= step
+            if fixed_max is None and end != 0 and (hi - start) / (end - start) > near:
+                end += step
         if end <= start:
             end = start + step
         if (end - start) / step <= steps + 1e-9:

@@ -109,6 +109,7 @@ def draw(
             float(fmax) if fmax else None,
             float(val(cat_ax, "majorUnit") or 0) or None,
             expand_to_zero=first.kind == "bubble",  # as LibreOffice draws them
+            close_to_border=False,
         )
         x_scale = Scale(lo, hi, step, val(scaling, "orientation", "minMax") == "maxMin")
         s0 = next((s for g in groups for s in g.series), None)

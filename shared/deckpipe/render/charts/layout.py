@@ -110,7 +110,9 @@ def legend_entries(canvas: Canvas, groups: list[Group]) -> list[Entry]:
                 name = s.categories[i] if i < len(s.categories) else str(i + 1)
                 entries.append((name, point_fill(canvas, s, i, n, True, None), None, None))
             continue
-        for pos, s in enumerate(g.series):
+        # horizontal bars list their series bottom-up, as they are drawn (LibreOffice)
+        ordered = list(enumerate(g.series))
+        for pos, s in reversed(ordered) if g.horizontal else ordered:
             fill, stroke = series_style(canvas, g, s, len(g.series))
             if g.kind == "bubble":  # keyed by a bubble, as LibreOffice does
                 entries.append((s.name, None, None, ("circle", 7.0, fill, stroke)))
