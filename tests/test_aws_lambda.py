@@ -29,8 +29,10 @@ ACCOUNT = "123456789012"
 @pytest.fixture(scope="module")
 def env(moto_endpoint):
     with pytest.MonkeyPatch.context() as patch:
+        # The PDF streamed through the function here (its payload limit is tested); the
+        # redirect to a presigned GET, the default, is tested in test_aws_direct.py.
         settings = {**aws_env(moto_endpoint), "DECKPIPE_RENDER_ISOLATION": "inline",
-                    "DECKPIPE_LEASE_SECONDS": "30"}
+                    "DECKPIPE_LEASE_SECONDS": "30", "DECKPIPE_RESULT_DELIVERY": "stream"}
         for name, value in settings.items():
             patch.setenv(name, value)
         yield settings

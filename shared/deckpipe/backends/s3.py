@@ -9,6 +9,14 @@ winner's object (412, ``BlobExists``).
 botocore retries a write whose answer was lost; the retry then finds the object it
 had in fact created and fails its precondition. Such a write is recognised as our
 own (same size and MD5 as what we sent) and succeeds, as on Cloud Storage.
+
+Direct transfer (``blobs.DirectTransfer``): an upload target is a presigned POST for
+one key, its policy bound to the exact announced size (``content-length-range``) and
+content type; a download is a presigned GET whose answer carries the signed
+``Content-Disposition``. Both are signed locally with the function's credentials (a
+role's temporary credentials end a link early if they expire first). A POST cannot be
+create-only, but its key is a fresh job id, and ``direct.complete`` checks the stored
+object (moto enforces none of the policy: the checks there are what catch a bad file).
 """
 
 from __future__ import annotations
@@ -17,11 +25,21 @@ import contextlib
 import hashlib
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
 
-from ..blobs import BlobExists, BlobInfo, BlobNotFound, BlobStore, BlobUpload
+from ..blobs import (
+    BlobExists,
+    BlobInfo,
+    BlobNotFound,
+    BlobStore,
+    BlobUpload,
+    DirectTransfer,
+    UploadTarget,
+)
+from ..config import origin_of
 from ._aws import client, error_code, http_status, transient_errors
 
 MIN_PART = 5 << 20  # S3's smallest part but the last
@@ -30,7 +48,7 @@ SEEK_BUFFER = 256 * 1024  # what the seekable reader fetches per range request
 MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
-class S3BlobStore(BlobStore):
+class S3BlobStore(BlobStore, DirectTransfer):
     def __init__(
         self,
         bucket: str,
@@ -124,6 +142,41 @@ class S3BlobStore(BlobStore):
     def delete(self, name: str) -> None:
         with transient_errors("S3"):
             self._s3.delete_object(Bucket=self._bucket, Key=name)  # a missing key is no error
+
+    # --- direct transfer ---------------------------------------------------------------
+
+    def upload_target(
+        self, name: str, *, content_type: str, size: int, origin: str | None, expires: timedelta
+    ) -> UploadTarget:
+        """A presigned POST for ``name`` alone, exactly ``size`` bytes of ``content_type``.
+        (``origin`` needs nothing here: the bucket's CORS rules name the page origins.)"""
+        seconds = max(1, int(expires.total_seconds()))
+        post = self._s3.generate_presigned_post(
+            Bucket=self._bucket, Key=name, Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
+            ExpiresIn=seconds,
+        )
+        return UploadTarget(url=post["url"], protocol="s3-post", method="POST",
+                            expires_at=datetime.now(UTC) + timedelta(seconds=seconds),
+                            fields=dict(post["fields"]))
+
+    def download_url(
+        self, name: str, *, filename: str, disposition: str, expires: timedelta
+    ) -> str:
+        return self._s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self._bucket, "Key": name,
+                    "ResponseContentDisposition": disposition},
+            ExpiresIn=max(1, int(expires.total_seconds())),
+        )
+
+    @property
+    def browser_origins(self) -> tuple[str, ...]:
+        """Where the presigned POST and GET point (signing is local: no request is made)."""
+        post = self._s3.generate_presigned_post(Bucket=self._bucket, Key="inputs/x")["url"]
+        get = self.download_url("results/x", filename="x", disposition="attachment",
+                                expires=timedelta(seconds=60))
+        return tuple(dict.fromkeys((origin_of(post), origin_of(get))))
 
     def _head(self, name: str) -> dict[str, Any] | None:
         with transient_errors("S3"):

@@ -1,0 +1,103 @@
+"""Direct transfer on S3 (moto): a deck POSTed straight to the bucket under a presigned
+POST, checked on completion, converted, and its PDF read back through a presigned GET
+that carries the download name; and since moto enforces none of a POST policy
+(measured), deckpipe's own checks on completion catch an oversized or wrong file."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+import requests
+from aws_moto import aws_env
+from pypdf import PdfReader
+from test_aws_lambda import url_event
+
+from deckpipe import awslambda, direct, jobs, pullworker, web
+from deckpipe.blobs import direct_transfer
+from deckpipe.config import load_settings
+from deckpipe.jobqueue import JobMessage
+from deckpipe.runtime import build
+
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+@pytest.fixture
+def rt(moto_endpoint):
+    env = aws_env(moto_endpoint)
+    return build(load_settings({**env, "DECKPIPE_RENDER_ISOLATION": "inline"}))
+
+
+def offer(rt, size: int, name: str = "talk.pptx"):
+    return direct.request_upload(rt, filename=name, size=size, content_type=PPTX,
+                                 origin=None, idempotency_key=None)
+
+
+def post(target, data: bytes) -> requests.Response:
+    return requests.post(target.url, data=target.fields,
+                         files={"file": ("talk.pptx", data, PPTX)}, timeout=30)
+
+
+def test_a_deck_posted_to_the_bucket_is_checked_converted_and_read_back(rt, make_deck):
+    assert direct_transfer(rt.blobs) is not None
+    deck = make_deck(["Straight to S3", "Second"])
+    made = offer(rt, len(deck))
+    target = made.target
+    assert target.protocol == "s3-post" and target.method == "POST"
+    assert target.fields["key"] == made.job.input_object
+    assert rt.jobs.get(made.job.job_id).state == jobs.AWAITING_UPLOAD
+
+    assert post(target, deck).status_code in (200, 201, 204)
+    assert direct.complete(rt, made.job.job_id).state == jobs.QUEUED
+    assert direct.complete(rt, made.job.job_id).state == jobs.QUEUED  # repeated: no change
+    assert pullworker.PullWorker(rt, rt.queue).run_once()
+    job = rt.jobs.get(made.job.job_id)
+    assert job.state == jobs.DONE and job.pages == 2
+    assert rt.queue.receive(visibility_timeout=0) == []  # published once, acknowledged
+
+    disposition = web.content_disposition(job.result_filename)
+    url = rt.blobs.download_url(job.result_object, filename=job.result_filename,
+                                disposition=disposition, expires=timedelta(minutes=5))
+    pdf = requests.get(url, timeout=30)
+    assert pdf.status_code == 200 and pdf.headers["Content-Disposition"] == disposition
+    assert len(PdfReader(io.BytesIO(pdf.content)).pages) == 2
+
+
+def test_the_result_function_redirects_to_a_presigned_get(rt, make_deck):
+    deck = make_deck(["Redirected"])
+    job = jobs.new_job(jobs.new_job_id(), "talk.pptx", input_bytes=len(deck), input_sha256="-")
+    rt.blobs.put(job.input_object, deck, content_type=PPTX)
+    rt.jobs.create(job)
+    rt.queue.publish(JobMessage(job.job_id))
+    assert pullworker.PullWorker(rt, rt.queue).run_once()
+    handler = awslambda.http_handler(rt, web.result, "result")
+    answer = handler(url_event("GET", f"/{job.job_id}"), None)
+    assert answer["statusCode"] == 303
+    location = {k.lower(): v for k, v in answer["headers"].items()}["location"]
+    pdf = requests.get(location, timeout=30)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert 'filename="talk.pdf"' in pdf.headers["Content-Disposition"]
+
+
+def test_an_oversized_file_is_refused_on_completion_though_s3_took_it(rt, make_deck):
+    deck = make_deck(["Bigger than announced"])
+    made = offer(rt, 1000)  # announces 1000 bytes, sends the whole deck
+    assert post(made.target, deck).status_code in (200, 201, 204)  # moto ignores the policy
+    job = direct.complete(rt, made.job.job_id)
+    assert job.state == jobs.FAILED and job.error.code == "too_large"
+    assert rt.blobs.stat(made.job.input_object) is None  # deleted
+    assert rt.queue.receive(visibility_timeout=0) == []  # never queued
+
+
+def test_a_file_that_is_not_a_deck_is_refused_on_completion(rt):
+    junk = b"%PDF-1.7 this is not a presentation at all " * 50
+    made = offer(rt, len(junk))
+    assert post(made.target, junk).status_code in (200, 201, 204)
+    job = direct.complete(rt, made.job.job_id)
+    assert job.state == jobs.FAILED and job.error.code == "not_a_presentation"
+    assert rt.blobs.stat(made.job.input_object) is None
+
+
+def test_browser_origins_are_where_the_links_point(rt, moto_endpoint):
+    assert rt.blobs.browser_origins == (moto_endpoint,)
