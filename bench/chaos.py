@@ -424,6 +424,16 @@ def hostile_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=Path(__file__).parent, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 # -- command line ---------------------------------------------------------------------------------
 
 
@@ -453,7 +463,8 @@ def main() -> int:
     stack = load.make_stack(args.stack)
     say(f"starting {stack.name}")
     stack.start()
-    report: dict[str, Any] = {}
+    report: dict[str, Any] = {"commit": _commit(), "argv": sys.argv[1:],
+                              "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     out: list[str] = []
     problems: list[str] = []
     try:
