@@ -101,3 +101,35 @@ def test_a_file_that_is_not_a_deck_is_refused_on_completion(rt):
 
 def test_browser_origins_are_where_the_links_point(rt, moto_endpoint):
     assert rt.blobs.browser_origins == (moto_endpoint,)
+
+
+def object_created(bucket: str, key: str, size: int) -> dict:
+    """S3's "Object Created" event as EventBridge delivers it to a Lambda function."""
+    return {
+        "version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created", "source": "aws.s3", "account": "123456789012",
+        "time": "2026-11-25T16:00:00Z", "region": "eu-west-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {"version": "0", "bucket": {"name": bucket},
+                   "object": {"key": key, "size": size, "etag": "b1946ac92492d2347c6235b4d2611184",
+                              "sequencer": "00617F08299329D189"},
+                   "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012",
+                   "source-ip-address": "203.0.113.15", "reason": "PostObject"},
+    }
+
+
+def test_the_buckets_object_created_event_completes_an_upload_whose_client_vanished(
+    rt, make_deck
+):
+    deck = make_deck(["Client gone"])
+    made = offer(rt, len(deck))
+    assert post(made.target, deck).status_code in (200, 201, 204)  # then no complete call
+    event = object_created(rt.settings.bucket, made.job.input_object, len(deck))
+    assert awslambda.is_object_created(event)
+    assert awslambda.handle_object_created(rt, event) == jobs.QUEUED
+    assert awslambda.handle_object_created(rt, event) == jobs.QUEUED  # delivered twice
+    (message,) = rt.queue.receive(visibility_timeout=30)  # queued once
+    assert message.message.job_id == made.job.job_id
+    other = object_created("someone-elses-bucket", made.job.input_object, 1)
+    assert awslambda.handle_object_created(rt, other) == "ignored"
+    assert not awslambda.is_object_created(url_event("POST", "/"))

@@ -76,6 +76,20 @@ def test_the_bucket_is_private_encrypted_and_expires_what_it_holds(template):
     prefixes = {r["Prefix"] for r in bucket["LifecycleConfiguration"]["Rules"]
                 if r["ExpirationInDays"] == {"Ref": "RetentionDays"}}
     assert prefixes == {"inputs/", "results/"}
+    api_rule = bucket["CorsConfiguration"]["CorsRules"][0]
+    assert api_rule["AllowedOrigins"] == [
+        {"Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}]
+    assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"] == {
+        "EventBridgeEnabled": True}
+
+
+def test_the_buckets_new_decks_reach_upload_through_eventbridge(template):
+    rule = template["Resources"]["UploadFunction"]["Properties"]["Events"]["DeckStored"]
+    pattern = rule["Properties"]["Pattern"]
+    assert rule["Type"] == "EventBridgeRule"
+    assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": "DeckBucket"}]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "inputs/"}]
 
 
 def test_every_variable_is_a_deckpipe_setting_and_the_aws_backend_loads(template):
@@ -88,7 +102,10 @@ def test_every_variable_is_a_deckpipe_setting_and_the_aws_backend_loads(template
     assert [name for name in variables if name not in known] == []
     sample = {name: _sample(value) for name, value in variables.items()}
     settings = load_settings({**sample, "AWS_REGION": "eu-west-1"})  # Lambda sets the region
-    assert settings.backend == "aws" and settings.max_upload_bytes <= 4 * (1 << 20)
+    assert settings.backend == "aws" and settings.result_delivery == "redirect"
+    # What comes in the request itself must fit Lambda's 6 MB payload, base64 included.
+    assert settings.direct_upload_bytes * 4 / 3 < 6 * 1000 * 1000
+    assert settings.max_upload_bytes <= settings.direct_upload_bytes  # until the page POSTs
 
 
 def test_each_function_has_its_own_role_and_an_existing_entry_point(template):

@@ -13,6 +13,9 @@ runtime at cold start, hand the event to one function here.
   A record that must come back (``RetryLater``, an outage, a bug) has its visibility
   set to that delay and is reported in ``batchItemFailures``; the mapping deletes
   the others. One bad message never redelivers the rest of its batch.
+- ``upload`` also gets the bucket's "Object Created" events (S3 to EventBridge) for
+  ``inputs/``: a direct upload is completed even if its client vanished before
+  calling ``complete`` (on Google, the finalize notification does this).
 
 boto3 is loaded here only through the aws backends; this module imports no SDK.
 """
@@ -69,6 +72,24 @@ def http_handler(rt: Runtime, view: Callable[..., Any], name: str) -> HttpHandle
                 "body": refused.get_data(as_text=True), "isBase64Encoded": False}
 
     return handler
+
+
+def is_object_created(event: dict[str, Any]) -> bool:
+    """An S3 "Object Created" event delivered by EventBridge (not an HTTP request)."""
+    return event.get("source") == "aws.s3" and event.get("detail-type") == "Object Created"
+
+
+def handle_object_created(rt: Runtime, event: dict[str, Any]) -> str:
+    """Complete the direct upload the new object belongs to. Raises ``TransientError``
+    so Lambda's asynchronous retries deliver the event again."""
+    from . import direct
+
+    detail = event.get("detail") or {}
+    bucket = str((detail.get("bucket") or {}).get("name", ""))
+    key = str((detail.get("object") or {}).get("key", ""))
+    outcome = direct.on_object_finalized(rt, bucket, key)
+    log.info("object created", extra={"object": key, "outcome": outcome})
+    return outcome
 
 
 class EventSourceQueue(PullQueue):
