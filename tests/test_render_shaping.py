@@ -144,13 +144,12 @@ def test_shaping_is_cached():
     assert shaping.shape("cached words", face.name) is first
 
 
-def test_emoji_no_other_font_has_are_drawn_in_monochrome_symbola():
-    rocket, face = "\U0001f680", fonts.face("Symbola")
-    pieces, missing = fonts.split_by_font(f"go {rocket}", "Calibri", False, False)
-    assert pieces[-1] == (rocket, face) and not missing
-    # an emoji DejaVu Sans has stays with DejaVu Sans, as in the references
-    pieces, _ = fonts.split_by_font("\U0001f600", "Calibri", False, False)
-    assert pieces[0][1].name == "DejaVuSans"
+def test_emoji_are_drawn_only_where_dejavu_sans_has_them():
+    # As in the references (no emoji font): DejaVu Sans's emoji are drawn, the rest
+    # are left out with a warning.
+    pieces, missing = fonts.split_by_font("\U0001f600 \U0001f680", "Calibri", False, False)
+    assert [f.name for _, f in pieces] == ["DejaVuSans", "Carlito-Regular"]
+    assert missing == {"\U0001f680"}
 
 
 def test_placeholder_text_wraps_whatever_wrap_none_says(tmp_path):

@@ -22,13 +22,6 @@ weight. Characters outside it still fall back to Droid Sans Fallback::
 
     .venv/bin/python -m deckpipe.render.fontbuild cjk shared/deckpipe/render/fontfiles
 
-Emoji and pictographs no other shipped font has are drawn in monochrome with
-Symbola (Debian's ``fonts-symbola``, TrueType already), cut to its symbol and
-emoji blocks::
-
-    .venv/bin/python -m deckpipe.render.fontbuild emoji shared/deckpipe/render/fontfiles \
-        --source <folder holding Symbola_hint.ttf>
-
 Needs fontTools (``pip install -e '.[fonts]'``); the renderer itself does not.
 """
 
@@ -62,28 +55,6 @@ CJK_SETS = (
     ("euc_kr", range(0xA1, 0xFE), range(0xA1, 0xFF)),
     ("big5", range(0xA1, 0xFA), [*range(0x40, 0x7F), *range(0xA1, 0xFF)]),
 )
-
-
-EMOJI_DIR = Path("/usr/share/fonts/truetype/ancient-scripts")
-# Arrows, technical, dingbats and symbol blocks; the emoji and pictograph planes.
-EMOJI_BLOCKS = ((0x2190, 0x2BFF), (0x1F000, 0x1FAFF))
-
-
-def emoji_subset(src: Path, dst: Path) -> None:
-    """Symbola's symbol and emoji blocks, without hinting."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(str(src))
-    options = subset.Options()
-    options.layout_features = ["ccmp", "liga"]
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    options.hinting = False
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[c for a, b in EMOJI_BLOCKS for c in range(a, b + 1)])
-    subsetter.subset(font)
-    font.save(str(dst))
 
 
 def cjk_characters() -> set[int]:
@@ -176,19 +147,11 @@ def otf_to_ttf(src: Path, dst: Path, max_err: float = MAX_ERR) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["urw", "cjk", "emoji"])
+    parser.add_argument("what", choices=["urw", "cjk"])
     parser.add_argument("out", type=Path)
     parser.add_argument("--source", type=Path, help="folder of the Debian package's fonts")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.what == "emoji":
-        src = (args.source or EMOJI_DIR) / "Symbola_hint.ttf"
-        if not src.exists():
-            print(f"missing {src} (apt-get install fonts-symbola)", file=sys.stderr)
-            return 1
-        emoji_subset(src, args.out / "Symbola.ttf")
-        print(args.out / "Symbola.ttf")
-        return 0
     if args.what == "cjk":
         source = args.source or CJK_DIR
         for stem, collection in CJK_FILES.items():

@@ -21,8 +21,7 @@ Debian 12 resolves a typeface it lacks through fontconfig, so
 Names compare as fontconfig compares them: ignoring case and blanks. Text is
 then split into pieces per font, character by character: the mapped font,
 DejaVu Sans, then the CJK font (Noto Sans CJK, subset to the national standard
-character sets), then Droid Sans Fallback, then Symbola (monochrome emoji),
-whichever first has the
+character sets), then Droid Sans Fallback, whichever first has the
 glyph. Fonts are registered lazily and cached for the life of the process;
 ``preload`` registers the two most common faces at cold start.
 """
@@ -60,7 +59,6 @@ FAMILIES: dict[str, tuple[str, str, str, str]] = {
                          "DejaVuSansMono-BoldOblique"),
     "Noto Sans CJK JP": ("NotoSansCJKjp-Regular", "NotoSansCJKjp-Bold") * 2,
     "Droid Sans Fallback": ("DroidSansFallback",) * 4,
-    "Symbola": ("Symbola",) * 4,  # monochrome emoji and pictographs (a subset: ``fontbuild``)
     # URW base35 clones, converted to TrueType outlines by ``fontbuild``.
     "P052": ("P052-Roman", "P052-Bold", "P052-Italic", "P052-BoldItalic"),
     "C059": ("C059-Roman", "C059-Bold", "C059-Italic", "C059-BdIta"),
@@ -73,7 +71,9 @@ FAMILIES: dict[str, tuple[str, str, str, str]] = {
 FALLBACK_FAMILY = "DejaVu Sans"
 CJK_FAMILY = "Noto Sans CJK JP"  # the references' CJK font (a subset: see ``fontbuild``)
 LAST_RESORT_FAMILY = "Droid Sans Fallback"  # CJK characters outside that subset
-EMOJI_FAMILY = "Symbola"  # emoji and symbols none of the above has
+# No emoji font beyond DejaVu Sans's: the references have none, and draw only the
+# emoji DejaVu Sans has (a monochrome emoji font took aspose-java/presemoji from
+# 0.99 to 0.17 fidelity, drawing the pictographs the reference leaves out).
 
 
 @dataclass(frozen=True)
@@ -379,9 +379,9 @@ def _split(
 
 
 def _last_resort(ch: str, bold: bool) -> Face | None:
-    """The CJK font, Droid Sans Fallback or Symbola, the first that has ``ch``
-    (each registered only when a character gets that far)."""
-    for family in (CJK_FAMILY, LAST_RESORT_FAMILY, EMOJI_FAMILY):
+    """The CJK font or Droid Sans Fallback, the first that has ``ch`` (each
+    registered only when a character gets that far)."""
+    for family in (CJK_FAMILY, LAST_RESORT_FAMILY):
         found = face(_variant(family, bold, False))
         if found.has(ch):
             return found
