@@ -327,7 +327,11 @@ function putChunk(target, body, contentRange, onProgress) {
     if (onProgress) {
       xhr.upload.addEventListener("progress", (event) => onProgress(event.loaded));
     }
-    xhr.addEventListener("load", () => resolve({ status: xhr.status, range: xhr.getResponseHeader("Range") }));
+    xhr.addEventListener("load", () => {
+      // Read Range only where storage exposes it (asking otherwise logs a console error).
+      const exposed = /^range:/im.test(xhr.getAllResponseHeaders());
+      resolve({ status: xhr.status, range: exposed ? xhr.getResponseHeader("Range") : null });
+    });
     for (const type of ["error", "timeout", "abort"]) {
       xhr.addEventListener(type, () => resolve({ status: 0 }));
     }
