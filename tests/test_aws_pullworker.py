@@ -17,7 +17,7 @@ from deckpipe.config import load_settings
 from deckpipe.jobqueue import JobMessage
 from deckpipe.runtime import build
 
-LEASE_SECONDS = 2
+LEASE_SECONDS = 3
 
 
 def aws_runtime(moto_endpoint: str, **plan):
@@ -74,7 +74,7 @@ def test_a_dead_workers_message_reappears_and_the_next_receive_finishes_the_job(
     rt, make_deck
 ):
     job_id = queued(rt, make_deck)
-    (taken,) = rt.queue.receive(visibility_timeout=1)  # a worker takes it, claims, dies
+    (taken,) = rt.queue.receive(visibility_timeout=LEASE_SECONDS)  # taken, claimed, then dies
     rt.jobs.transact(job_id, lambda job: jobs.claim(
         job, jobs.utcnow(), lease_seconds=LEASE_SECONDS, max_attempts=5, token="dead"))
     assert not worker(rt).run_once()  # hidden while its visibility lasts
