@@ -148,10 +148,14 @@ class LoadRun:
         seed: int = 1,
         pollers: int = 4,
         pace: float = 0.0,
+        in_order: bool = False,
     ) -> None:
         chooser = random.Random(seed)
         self.stack = stack
-        self.jobs = [Job(i, chooser.choice(decks)) for i in range(jobs)]
+        self.jobs = [
+            Job(i, decks[i % len(decks)] if in_order else chooser.choice(decks))
+            for i in range(jobs)
+        ]
         self.clients = clients
         self.bound = bound
         self.pollers = pollers

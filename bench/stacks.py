@@ -121,11 +121,12 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def peak_rss_bytes(pid: int) -> int | None:
-    """The process's peak resident set so far (VmHWM), or None once it is gone."""
+def peak_rss_bytes(pid: int, field: str = "VmHWM") -> int | None:
+    """The process's peak resident set so far (VmHWM; or another /proc status field such as
+    VmRSS, the resident set now), or None once it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         return None
