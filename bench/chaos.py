@@ -60,6 +60,7 @@ FAULT_CYCLE = (
     "kill result main",
     "freeze pubsub",
     "kill convert main",
+    "kill reaper main",
 )
 # Issue 9's budget for a hostile deck: failed or converted within 30 s and 256 MiB.
 HOSTILE_SECONDS = 30.0
