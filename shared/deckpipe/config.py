@@ -88,6 +88,11 @@ class Settings:
         return f"{self.topic}-uploads"
 
     @property
+    def reaper_topic(self) -> str:
+        """Cloud Scheduler publishes here every few minutes; the reaper function listens."""
+        return f"{self.topic}-reaper"
+
+    @property
     def cors_origins(self) -> frozenset[str]:
         """Browser origins the functions answer cross-origin requests for.
 
