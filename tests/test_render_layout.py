@@ -224,3 +224,25 @@ def test_centred_bullet_moves_with_its_text():
     assert word[1] - bullet[1] == pytest.approx(27, abs=0.3)
     middle = (bullet[1] + word[1] + width) / 2  # the bullet-and-text unit is centred
     assert middle == pytest.approx(BOX_X + BOX_W / 2, abs=0.3)
+
+
+def test_table_text_is_spaced_by_the_fonts_own_metrics():
+    # LibreOffice 7.4 on the same table: 20 pt lines 20.0 pt apart in Carlito,
+    # 22.3 in Liberation Sans (each font's ascent + descent), not 1.2 x size.
+    prs = pptx.Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    for i, face in enumerate(["Calibri", "Arial"]):
+        frame = slide.shapes.add_table(1, 1, Pt(20 + 220 * i), Pt(20), Pt(200), Pt(100)).table
+        text = frame.cell(0, 0).text_frame
+        for n in range(3):
+            para = text.paragraphs[0] if n == 0 else text.add_paragraph()
+            run = para.add_run()
+            run.text, run.font.name, run.font.size = f"L{n}x{i}", face, Pt(20)
+    out = io.BytesIO()
+    prs.save(out)
+    out.seek(0)
+    spans = _spans(out)
+    for i, pitch in ((0, 20.0), (1, 22.34)):
+        ys = [_find(spans, f"L{n}x{i}")[2] for n in range(3)]
+        assert ys[1] - ys[0] == pytest.approx(pitch, abs=0.05)
+        assert ys[2] - ys[1] == pytest.approx(pitch, abs=0.05)

@@ -241,6 +241,9 @@ class TextItem:
     shrink: float = 0.0
     # spAutoFit: the shape grows around its text (an unwrapped line grows both ways).
     grow: bool = False
+    # Lines as tall as their fonts' ascent + descent (LibreOffice's table cells)
+    # instead of the font-independent 1.2 x size of text boxes and placeholders.
+    font_line_height: bool = False
 
 
 DrawItem = ShapeItem | ImageItem | TextItem

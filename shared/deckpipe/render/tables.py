@@ -249,4 +249,5 @@ def _cell_text(
         insets=(margin("marL", 7.2), margin("marT", 3.6), margin("marR", 7.2), margin("marB", 3.6)),
         anchor={"ctr": "ctr", "b": "b"}.get(anchor, "t"),
         wrap=True,
+        font_line_height=True,  # LibreOffice spaces table text by the fonts' own metrics
     )
