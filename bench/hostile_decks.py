@@ -19,7 +19,9 @@ renderer. What each one attacks:
   URL; ``billion_laughs``: nested entity expansion;
 - ``external_relationships``: a picture linked to a URL, and relationships
   pointing out of the package (``../../../etc/passwd``, an absolute path);
-- ``long_deck``: 336 slides built from a corpus deck (``big_deck.py``).
+- ``long_deck``: 336 slides built from a corpus deck (``big_deck.py``);
+- ``photo_deck``: 60 slides each with its own 1.2 MB photo (a 75 MB deck,
+  within the upload limit), whose PDF is as large as the deck.
 
 ``SECRET_FILE`` is a file the XXE decks name; a test writes a marker into it
 and checks that the marker never reaches the PDF.
@@ -277,6 +279,28 @@ def one_slide() -> bytes:
     return out.getvalue()
 
 
+def photo_deck(slides: int = 60, size: tuple[int, int] = (1400, 1000)) -> bytes:
+    """``slides`` slides, each with a distinct photo-like JPEG (random pixels, so
+    neither the zip nor the PDF can shrink them)."""
+    import os
+
+    from PIL import Image
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    for _ in range(slides):
+        slide = prs.slides.add_slide(prs.slide_layouts[6])
+        pixels = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+        picture = io.BytesIO()
+        pixels.save(picture, "JPEG", quality=90)
+        picture.seek(0)
+        slide.shapes.add_picture(picture, Inches(0.5), Inches(0.5), Inches(9), Inches(6.4))
+    out = io.BytesIO()
+    prs.save(out)
+    return out.getvalue()
+
+
 def long_deck(slides: int = 336) -> bytes:
     """A real corpus deck's slides repeated to ``slides`` slides (``big_deck.py``)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -298,6 +322,7 @@ HOSTILE_DECKS: dict[str, Callable[[], bytes]] = {
     "billion_laughs": billion_laughs,
     "external_relationships": external_relationships,
     "long_deck": long_deck,
+    "photo_deck": photo_deck,
 }
 
 

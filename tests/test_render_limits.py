@@ -283,3 +283,50 @@ def test_finished_pages_are_held_compressed_until_the_pdf_is_saved():
     canvas.save()
     texts = [p.extract_text() for p in PdfReader(io.BytesIO(out.getvalue())).pages]
     assert [t.split()[:2] for t in texts] == [["page", "0"], ["page", "1"], ["page", "2"]]
+
+
+class _RecordingSink(io.BytesIO):
+    """An output file that remembers the size of every write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def write(self, data) -> int:
+        self.sizes.append(len(data))
+        return super().write(data)
+
+
+def _picture_deck(count: int) -> bytes:
+    import os
+
+    from PIL import Image
+
+    prs = Presentation()
+    for _ in range(count):
+        slide = prs.slides.add_slide(prs.slide_layouts[6])
+        picture = io.BytesIO()
+        Image.frombytes("RGB", (200, 150), os.urandom(200 * 150 * 3)).save(picture, "JPEG")
+        picture.seek(0)
+        slide.shapes.add_picture(picture, Inches(1), Inches(1), Inches(4), Inches(3))
+    buf = io.BytesIO()
+    prs.save(buf)
+    return buf.getvalue()
+
+
+def test_the_pdf_is_written_object_by_object_and_unchanged(monkeypatch):
+    from reportlab.pdfgen.canvas import Canvas
+
+    from deckpipe.render import notes
+
+    deck = _picture_deck(8)
+    sink = _RecordingSink()
+    render_deck(deck, sink)
+    streamed = sink.getvalue()
+    assert len(sink.sizes) > 20  # many writes, none holding the whole document
+    assert max(sink.sizes) < len(streamed) / 4
+    monkeypatch.setattr(notes.FramingCanvas, "save", Canvas.save)
+    whole = io.BytesIO()
+    render_deck(deck, whole)
+    assert whole.getvalue() == streamed  # reportlab's own save gives the same bytes
+    assert len(PdfReader(io.BytesIO(streamed)).pages) == 8

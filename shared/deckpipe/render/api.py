@@ -236,6 +236,13 @@ def render_deck(
     are skipped with a ``picture_too_large`` warning rather than failing the deck.
     """
     options = options or RenderOptions()
+    if isinstance(source, str | os.PathLike):  # read from the file, not a copy in memory
+        try:
+            deck = open(source, "rb")  # noqa: SIM115 (closed below, after the whole render)
+        except OSError as exc:
+            raise DeckError(f"The deck could not be read: {exc}", code="corrupt_deck") from exc
+        with deck:
+            return render_deck(deck, out, progress=progress, options=options)
     try:
         prs = open_deck(source, options.max_uncompressed_bytes, options.budget())
         try:

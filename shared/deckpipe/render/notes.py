@@ -15,9 +15,11 @@ get PowerPoint's default notes layout scaled to the notes page.
 from __future__ import annotations
 
 import contextlib
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.presentation import Presentation
@@ -42,9 +44,11 @@ _BORDER = (0.0, 0.0, 0.0)
 class FramingCanvas(Canvas):
     """A canvas whose page setup and page breaks can be suspended for a while.
 
-    It also compresses each page's content stream as soon as the page is
-    finished: reportlab keeps every page's drawing operators as text until the
-    PDF is saved, which on a long deck is most of the memory it holds.
+    It also keeps memory down on long decks: each page's content stream is
+    compressed as soon as the page is finished (reportlab keeps every page's
+    drawing operators as text until the PDF is saved), and ``save`` writes the
+    PDF object by object to the output file instead of assembling it all in
+    memory first (reportlab's ``PDFFile`` joins every object into one string).
     """
 
     _framing = False
@@ -67,6 +71,26 @@ class FramingCanvas(Canvas):
             super().showPage()
             self._seal_last_page()
 
+    def save(self) -> None:
+        """Save, streaming each formatted object straight to the output file.
+
+        reportlab's ``PDFDocument.format`` creates its ``PDFFile`` by module-level
+        name; it is swapped for ``_StreamingFile`` for the length of the save,
+        under a lock, so concurrent saves in one process stay apart."""
+        sink = self._filename
+        if not callable(getattr(sink, "write", None)):
+            super().save()
+            return
+        with _SAVE_LOCK:
+            original = pdfdoc.PDFFile
+            _StreamingFile.sink = sink
+            pdfdoc.PDFFile = _StreamingFile
+            try:
+                super().save()
+            finally:
+                pdfdoc.PDFFile = original
+                _StreamingFile.sink = None
+
     def _seal_last_page(self) -> None:
         """Replace the finished page's text stream by its deflated bytes, exactly as
         reportlab would write them at save (``PDFZCompress``), with the filter named."""
@@ -82,6 +106,27 @@ class FramingCanvas(Canvas):
         stream.__Comment__ = "page stream"
         page.Contents = stream
         page.stream = None
+
+
+_SAVE_LOCK = threading.Lock()
+
+
+class _StreamingFile(pdfdoc.PDFFile):
+    """reportlab's PDF output collector, writing through to ``sink`` as objects
+    are added (offsets stay exact: ``add`` counts what it writes)."""
+
+    sink: BinaryIO | None = None
+
+    def __init__(self, pdfVersion: tuple[int, int] = pdfdoc.PDF_VERSION_DEFAULT) -> None:  # noqa: N803
+        super().__init__(pdfVersion)  # collects the header in self.strings
+        sink = type(self).sink
+        assert sink is not None
+        sink.write(b"".join(self.strings))
+        self.strings = []
+        self.write = sink.write
+
+    def format(self, document: pdfdoc.PDFDocument) -> bytes:
+        return b""  # everything is written already
 
 
 @dataclass(frozen=True)

@@ -60,13 +60,20 @@ _XML_PART = re.compile(r"(\.xml|\.rels)$", re.IGNORECASE)
 Source = BinaryIO | bytes | str | os.PathLike
 
 
-def read_source(source: Source) -> io.BytesIO:
-    """The whole deck as a seekable in-memory file (callers may pass streams)."""
+def read_source(source: Source) -> BinaryIO:
+    """The deck as a seekable file. A seekable stream at its start (the worker's
+    file on disk) is used as it is, so the deck is never copied into memory;
+    other streams are read into memory. Paths are opened by ``render_deck``."""
     if isinstance(source, bytes | bytearray | memoryview):
         return io.BytesIO(bytes(source))
     if isinstance(source, str | os.PathLike):
         with open(source, "rb") as f:
             return io.BytesIO(f.read())
+    try:
+        if source.seekable() and source.tell() == 0:
+            return source
+    except (AttributeError, OSError, ValueError):
+        pass
     return io.BytesIO(source.read())
 
 
@@ -84,7 +91,7 @@ def check_uncompressed_size(zf: zipfile.ZipFile, limit: int) -> None:
         )
 
 
-def _checked_and_normalised(data: io.BytesIO, limit: int) -> io.BytesIO:
+def _checked_and_normalised(data: BinaryIO, limit: int) -> BinaryIO:
     """Bound the package, then rewrite content types and Strict namespaces if
     needed (else return ``data``); one read of the zip directory for both."""
     with zipfile.ZipFile(data) as zf:
