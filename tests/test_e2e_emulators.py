@@ -300,8 +300,11 @@ def test_upload_rejections_over_http(stack, corpus):
          "encrypted"),
         (upload(stack, (corpus / "decks/poi/Divino_Revelado.pptx").read_bytes()), 400,
          "corrupt_deck"),
-        (requests.post(url, data=b"{}", headers={"Content-Type": "application/json"},
+        (requests.post(url, data=b"<deck/>", headers={"Content-Type": "application/xml"},
                        timeout=10), 415, "unsupported_media_type"),
+        # JSON announces a direct upload (deckpipe.direct): without a size it is refused.
+        (requests.post(url, data=b"{}", headers={"Content-Type": "application/json"},
+                       timeout=10), 400, "bad_request"),
         (requests.put(url, data=b"x", timeout=10), 405, "method_not_allowed"),
         (upload(stack, b"PK\x03\x04" + b"\0" * (STACK_MAX_UPLOAD + 1)), 413, "too_large"),
         (upload(stack, b"x", headers={"Idempotency-Key": "k" * 300}), 400, "bad_idempotency_key"),
