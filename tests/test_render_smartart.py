@@ -56,11 +56,11 @@ def data_model(layout: str, tree: dict[str, list[str]]) -> bytes:
     ).encode()
 
 
-def smartart_deck(layout: str, tree: dict[str, list[str]], size=(6.0, 4.0)):
+def smartart_deck(layout: str, tree: dict[str, list[str]], size=(6.0, 4.0), blob=None):
     prs = pptx.Presentation()
     slide = prs.slides.add_slide(prs.slide_layouts[6])
     part = Part(PackURI("/ppt/diagrams/data1.xml"), DATA_CT, prs.part.package,
-                data_model(layout, tree))  # fmt: skip
+                blob or data_model(layout, tree))  # fmt: skip
     rid = slide.part.relate_to(part, DATA_RT)
     w, h = Inches(size[0]), Inches(size[1])
     frame = etree.fromstring(
@@ -214,3 +214,13 @@ def test_corpus_decks_without_drawings_draw_their_diagrams(corpus):
 
     report = render_deck(deck.read_bytes(), io.BytesIO())
     assert "diagram_skipped" not in {w.code for w in report.warnings}
+
+
+
+def test_a_data_model_with_a_syntax_error_is_read_in_recovery_mode():
+    broken = data_model("process1", {"doc": ["One", "Two"]}).replace(
+        b"</dgm:ptLst>", b"<dgm:junk a=oops/></dgm:ptLst>"
+    )
+    prs = smartart_deck("process1", {}, blob=broken)
+    page, _ = resolve(prs)
+    assert len(nodes(page)) == 2 and len(arrows(page)) == 1

@@ -31,6 +31,21 @@ _DSP_NS = (
 )
 _DRAWING_RT = "/diagramDrawing"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+_RECOVER = etree.XMLParser(
+    resolve_entities=False, no_network=True, remove_comments=True, recover=True
+)
+
+
+def _parse(blob: bytes) -> etree._Element:
+    """A diagram part's XML; one with a small syntax error is read in recovery mode
+    (generators write such parts). Raises ``XMLSyntaxError`` when nothing is left."""
+    try:
+        return etree.fromstring(blob, _PARSER)
+    except etree.XMLSyntaxError:
+        root = etree.fromstring(blob, _RECOVER)
+        if root is None:
+            raise
+        return root
 
 
 def _related(part: Part, rid: str | None) -> Part | None:
@@ -46,7 +61,7 @@ def _drawing_part(data_part: Part, slide_part: Part) -> Part | None:
     """The diagram's saved drawing: via ``dataModelExt`` (a slide relationship), a
     relationship of the data part, or the slide's drawing with the same number."""
     try:
-        data = etree.fromstring(data_part.blob, _PARSER)
+        data = _parse(data_part.blob)
     except etree.XMLSyntaxError:
         data = None
     if data is not None:
@@ -117,7 +132,7 @@ def diagram_shapes(
     if drawing is None:
         return _laid_out(graphic_data, rel_ids, data_part, slide_part)
     try:
-        root = etree.fromstring(drawing.blob, _PARSER)
+        root = _parse(drawing.blob)
     except etree.XMLSyntaxError:
         return None
     tree = next((el for el in root if isinstance(el.tag, str) and el.tag.endswith("}spTree")), None)
@@ -133,14 +148,14 @@ def _laid_out(
 ) -> tuple[etree._Element, Part] | None:
     """Shapes laid out from the data model, for the families ``diagram_layout`` knows."""
     try:
-        data = etree.fromstring(data_part.blob, _PARSER)
+        data = _parse(data_part.blob)
     except etree.XMLSyntaxError:
         return None
     doc = data.find(f"{DGM}ptLst/{DGM}pt[@type='doc']/{DGM}prSet")
     if doc is not None and not doc.get("loTypeId"):
         layout = _related(slide_part, rel_ids.get(R + "lo"))
         try:
-            layout_root = etree.fromstring(layout.blob, _PARSER) if layout is not None else None
+            layout_root = _parse(layout.blob) if layout is not None else None
         except etree.XMLSyntaxError:
             layout_root = None
         if layout_root is not None and layout_root.get("uniqueId"):
