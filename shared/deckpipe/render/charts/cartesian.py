@@ -7,6 +7,8 @@ and tick labels on the far side.
 
 from __future__ import annotations
 
+import math
+
 from lxml import etree
 
 from ..model import Box, ShapeItem
@@ -160,6 +162,9 @@ def draw(
             if angle and not scatter:
                 depth = rotated_depth(cat_labels, cfont, angle)
                 bottom = min(depth, rect.h * 0.4) + TICK + 2
+                if angle > 0 and cat_labels:  # the first label reaches left of the plot
+                    reach = (text_width(cat_labels[0], cfont) + 4) * math.cos(math.radians(angle))
+                    left = max(left, min(reach, rect.w * 0.3))
             else:
                 angle = 0.0
                 lines = max((len(wrap(c, cfont, slot)) for c in cat_labels), default=1)
