@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -306,16 +307,32 @@ class AwsStack:
         argv = [sys.executable, "-m", "deckpipe_emulators.aws_stack"]
         for name in ("upload", "status", "result", "moto"):
             argv += [f"--{name}-port", "0"]
+        log = open(self.log_path, "wb")  # noqa: SIM115 - the reader thread keeps it
         self._popen = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=open(self.log_path, "wb"),  # noqa: SIM115
-            cwd=REPO, start_new_session=True, env={**os.environ, **self.env},
+            argv, stdout=subprocess.PIPE, stderr=log, cwd=REPO, start_new_session=True,
+            env={**os.environ, **self.env},
         )
-        assert self._popen.stdout is not None
-        line = self._popen.stdout.readline()  # the URLs, once everything is up
-        if not line:
+        found: list[dict[str, str]] = []
+        ready = threading.Event()
+
+        def drain(stream: Any) -> None:
+            """Its stdout carries log lines too: find the URLs, keep the pipe from filling."""
+            for line in stream:
+                log.write(line)
+                if not found and line.startswith(b"{"):
+                    with contextlib.suppress(ValueError):
+                        parsed = json.loads(line)
+                        if isinstance(parsed, dict) and "upload" in parsed:
+                            found.append(parsed)
+                            ready.set()
+            ready.set()
+
+        threading.Thread(target=drain, args=(self._popen.stdout,), daemon=True).start()
+        ready.wait(timeout=120)
+        if not found:
             self.stop()
             raise RuntimeError(f"the AWS stack did not start; see {self.log_path}")
-        urls = json.loads(line)
+        [urls] = found
         self.upload_url, self.status_url, self.result_url = (
             urls["upload"], urls["status"], urls["result"]
         )
