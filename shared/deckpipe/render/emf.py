@@ -64,14 +64,16 @@ def device_frame(data: bytes) -> tuple[float, float, float, float]:
 
 
 def records(data: bytes):  # noqa: ANN201
-    """(type, record bytes) for each record, bounded."""
+    """(type, record) for each record, bounded; records are memoryviews (no copies:
+    bitmap records can be megabytes)."""
+    view = memoryview(data)
     pos, count = 0, 0
     end = len(data)
     while pos + 8 <= end:
         kind, size = struct.unpack_from("<II", data, pos)
         if size < 8 or size % 4 or pos + size > end:
             raise MetafileError(f"damaged EMF record at byte {pos}")
-        yield kind, data[pos : pos + size]
+        yield kind, view[pos : pos + size]
         count += 1
         if count > MAX_RECORDS:
             raise MetafileError("too many EMF records")
@@ -111,7 +113,11 @@ def _pts32(rec: bytes, offset: int, count: int) -> list[tuple[float, float]]:
 
 def _record(kind: int, rec: bytes, dev: Device) -> None:  # noqa: C901 - one dispatch table
     s = dev.s
-    if kind in (3, 4, 5, 6, 86, 87, 88, 89, 85, 2):  # poly* (bounds, count, points)
+    if kind == 37:  # SELECTOBJECT, the most common record by far
+        dev.select(struct.unpack_from("<I", rec, 8)[0])
+    elif kind == 70 or kind in _SKIPPED:  # comments and records without visible effect
+        return
+    elif kind in (3, 4, 5, 6, 86, 87, 88, 89, 85, 2):  # poly* (bounds, count, points)
         (count,) = struct.unpack_from("<I", rec, 24)
         pts = _pts16(rec, 28, count) if kind >= 85 else _pts32(rec, 28, count)
         base = kind - 83 if kind >= 85 else kind  # 16-bit variants map onto 32-bit ones
@@ -179,8 +185,6 @@ def _record(kind: int, rec: bytes, dev: Device) -> None:  # noqa: C901 - one dis
         dev.changed()
     elif kind == 36:  # MODIFYWORLDTRANSFORM
         _modify_world(dev, struct.unpack_from("<6f", rec, 8), struct.unpack_from("<I", rec, 32)[0])
-    elif kind == 37:
-        dev.select(struct.unpack_from("<I", rec, 8)[0])
     elif kind == 40:
         dev.delete(struct.unpack_from("<I", rec, 8)[0])
     elif kind == 38:  # CREATEPEN: index, style, width (x, y), colour
@@ -268,7 +272,7 @@ def _record(kind: int, rec: bytes, dev: Device) -> None:  # noqa: C901 - one dis
         src = (xs, ys, *struct.unpack_from("<ii", rec, 100))
         if parts[1]:
             _bitmap(dev, rec, parts, (x, y, cx, cy), src, SRCCOPY, (blend >> 16) & 0xFF)
-    elif kind in (1, 14, 70) or kind in _SKIPPED:
+    elif kind in (1, 14):
         return
     elif kind in _NAMES:
         dev.notes.add(f"EMF {_NAMES[kind]} records are not drawn")
@@ -299,7 +303,7 @@ def _logfont(rec: bytes, offset: int) -> Font:
     height, _, escapement, _, weight = struct.unpack_from("<5i", rec, offset)
     italic, underline, strike = rec[offset + 20], rec[offset + 21], rec[offset + 22]
     raw = rec[offset + 28 : offset + 28 + 64]
-    face = raw.decode("utf-16-le", "replace").split("\x00", 1)[0].strip() or "Arial"
+    face = bytes(raw).decode("utf-16-le", "replace").split("\x00", 1)[0].strip() or "Arial"
     return Font(float(height), float(escapement), weight, bool(italic), bool(underline),
                 bool(strike), face)
 
@@ -312,9 +316,9 @@ def _text(rec: bytes, dev: Device, wide: bool) -> None:
     n = min(n, 8192)
     if wide:
         raw = rec[off : off + 2 * n]
-        text = raw.decode("utf-16-le", "replace")
+        text = bytes(raw).decode("utf-16-le", "replace")
     else:
-        text = rec[off : off + n].decode("cp1252", "replace")
+        text = bytes(rec[off : off + n]).decode("cp1252", "replace")
     advance = None
     if off_dx and off_dx + 4 * n <= len(rec) and n:
         step = 2 if options & 0x2000 else 1  # ETO_PDY: pairs of (dx, dy)

@@ -29,7 +29,7 @@ def comments(data: bytes):  # noqa: ANN201
     for kind, rec in emf.records(data):
         if kind == 70 and len(rec) >= 16 and rec[12:16] == b"EMF+":
             (size,) = struct.unpack_from("<I", rec, 8)
-            yield rec[16 : 12 + size]
+            yield bytes(rec[16 : 12 + size])
 
 
 def has_drawing(data: bytes) -> bool:

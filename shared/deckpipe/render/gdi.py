@@ -532,7 +532,7 @@ def dib_png(
         return None
     bmp = b"BM" + struct.pack("<IHHI", 14 + len(info) + len(bits), 0, 0, 14 + len(info))
     try:
-        with Image.open(io.BytesIO(bmp + info + bits)) as im:
+        with Image.open(io.BytesIO(b"".join((bmp, info, bits)))) as im:
             im.load()
             if im.mode not in ("RGB", "RGBA", "L", "P", "1"):
                 im = im.convert("RGB")

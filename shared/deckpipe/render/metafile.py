@@ -80,11 +80,12 @@ def read(data: bytes) -> Picture:
 
     raw = _inflate(data)
     found = kind(raw)
-    if found == "emf" and not emf.has_gdi_drawing(raw) and not emfplus.has_drawing(raw):
-        return Picture((), ())  # a header and nothing else: an empty picture
     if found == "emf":
+        gdi_drawing = emf.has_gdi_drawing(raw)
+        if not gdi_drawing and not emfplus.has_drawing(raw):
+            return Picture((), ())  # a header and nothing else: an empty picture
         dev = Device(emf.device_frame(raw), emf.header(raw)[2])
-        if emf.has_gdi_drawing(raw):
+        if gdi_drawing:
             emf.play(raw, dev)
         else:
             emfplus.play(raw, dev)
