@@ -6,7 +6,7 @@ rectangles, round rectangles, ellipses, arcs, chords and pies, text
 (EXTTEXTOUTW/A with the selected font, alignment and colour), pens, brushes
 and fonts, object selection and deletion, saved states, world transforms,
 window/viewport mapping, clipping (rectangles, regions, paths) and bitmaps
-(STRETCHDIBITS, BITBLT, STRETCHBLT). EMF+ records hidden in comments are
+(STRETCHDIBITS, BITBLT, STRETCHBLT, ALPHABLEND). EMF+ records in comments are
 left to ``emfplus``; records not listed are skipped and named in ``notes``.
 """
 

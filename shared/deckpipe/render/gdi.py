@@ -4,10 +4,11 @@ EMF and WMF are both recordings of GDI calls; only their record layouts
 differ. ``emf`` and ``wmf`` decode records and call this class, which keeps
 GDI's state (mapping mode, window and viewport, world transform, selected
 pen, brush and font, text settings, clipping, the path bracket, saved
-states) and turns every drawing call into a ``Op`` of the display list in
-the picture's own frame: a 1000 × 1000 box, y down. ``metafile`` replays
-the list on a PDF canvas. Nothing here draws; every loop and table is
-bounded so a hostile file costs bounded time and memory.
+states) and turns every drawing call into an ``Op`` of the display list in
+the picture's own frame: a 1000 × 1000 box, y down. ``metafile_paint``
+replays the list on a PDF canvas. Nothing here draws; every loop and table
+is bounded so a hostile file costs bounded time and memory. Bitmaps
+(device-independent bitmaps with their raster operations) become PNGs here.
 """
 
 from __future__ import annotations
