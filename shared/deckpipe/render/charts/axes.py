@@ -117,8 +117,10 @@ def value_scale(
     *,
     percent: bool = False,
     expand_to_zero: bool = True,
+    close_to_border: bool = True,
 ) -> Scale:
-    """The scale of a value axis over data from ``lo`` to ``hi`` (``c:scaling`` wins)."""
+    """The scale of a value axis over data from ``lo`` to ``hi`` (``c:scaling`` wins);
+    ``close_to_border`` as in ``nice_scale`` (LibreOffice: not for XY/bubble charts)."""
     scaling = axis.find(C + "scaling") if axis is not None else None
     fmin = num(val(scaling, "min")) if val(scaling, "min") is not None else None
     fmax = num(val(scaling, "max")) if val(scaling, "max") is not None else None
@@ -132,7 +134,9 @@ def value_scale(
     if percent:
         fmin = 0.0 if fmin is None and lo >= 0 else fmin
         fmax = 1.0 if fmax is None else fmax
-    start, end, step = nice_scale(lo, hi, fmin, fmax, unit, MAX_INTERVALS, expand_to_zero)
+    start, end, step = nice_scale(
+        lo, hi, fmin, fmax, unit, MAX_INTERVALS, expand_to_zero, close_to_border
+    )
     return Scale(start, end, step, reverse)
 
 

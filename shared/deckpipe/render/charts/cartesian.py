@@ -91,7 +91,7 @@ def draw(
 
     def scale_for(gs: list[Group], axis: etree._Element | None) -> tuple[Scale, str]:
         lo, hi, percent = _data_range(gs)
-        scale = value_scale(axis, lo, hi, percent=percent)
+        scale = value_scale(axis, lo, hi, percent=percent, close_to_border=not scatter)
         s0 = next((s for g in gs for s in g.series), None)
         code = "0%" if percent else fmt_code(axis) or (s0.format_code if s0 else "General")
         return scale, code
