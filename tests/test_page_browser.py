@@ -626,3 +626,62 @@ def test_a_direct_upload_resumes_after_a_network_cut(
     after = _upload_percents(texts[cut:])
     assert after and min(after) >= 100 * chunk // size - 1 and max(after) > 90  # resumed
     assert pdf_pages(tab.download(deck.name)) >= 1
+
+
+@pytest.mark.parametrize("page_stack", ["emulators"], indirect=True)
+def test_a_presigned_post_target_is_sent_as_one_form_with_its_fields_first(
+    tab: Browsing, corpus: Path, tmp_path: Path
+) -> None:
+    """The protocol the AWS backend offers (``s3-post``), played by the test: the announce
+    and complete answers and the bucket's POST are routed; the page's part is real."""
+    import json
+
+    deck = _big_deck(corpus, tmp_path, 5)
+    storage, upload = tab.stack.urls["storage"], tab.stack.urls["upload"]
+    job_id = "ab" * 16
+    fields = {"key": f"inputs/{job_id}.pptx", "Content-Type": "application/x", "policy": "cG8=",
+              "x-amz-signature": "5167"}
+    links = {"job_id": job_id, "status_url": f"{tab.stack.urls['status']}/{job_id}",
+             "result_url": f"{tab.stack.urls['result']}/{job_id}",
+             "complete_url": f"{upload}/{job_id}/complete"}
+    calls: list[str] = []
+
+    def api(route: Route) -> None:
+        request = route.request
+        if request.method == "POST" and request.url.endswith("/complete"):
+            calls.append("complete")
+            route.fulfill(status=202, content_type="application/json",
+                          body=json.dumps({**links, "state": "queued"}))
+        elif request.method == "POST":
+            calls.append("announce " + json.dumps(request.post_data_json, sort_keys=True))
+            target = {"url": f"{storage}/s3-bucket", "protocol": "s3-post", "method": "POST",
+                      "headers": {}, "fields": fields, "expires_at": "2099-01-01T00:00:00Z"}
+            route.fulfill(status=201, content_type="application/json",
+                          body=json.dumps({**links, "state": "awaiting_upload", "upload": target}))
+        else:
+            route.continue_()
+
+    def bucket(route: Route) -> None:
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers={"Access-Control-Allow-Origin": "*",
+                                               "Access-Control-Allow-Methods": "POST"})
+            return
+        body = route.request.post_data_buffer or b""
+        names = re.findall(rb'; name="([^"]+)"', body)
+        # Playwright hands over the form's text parts, not the file's bytes: its name then.
+        files = re.findall(rb'; filename="([^"]+)"', body)
+        calls.append("bucket " + b",".join(names).decode() + " " + b",".join(files).decode())
+        route.fulfill(status=204, headers={"Access-Control-Allow-Origin": "*"})
+
+    tab.page.route(lambda url: url.startswith(upload), api)
+    tab.page.route(f"{storage}/s3-bucket", bucket)
+    tab.open()
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(deck)
+    expect(tab.card(deck.name)).to_have_attribute("data-job-id", job_id)
+    size = deck.stat().st_size
+    announced = json.loads(calls[0].removeprefix("announce "))
+    assert announced["filename"] == deck.name and announced["size"] == size
+    assert announced["type"] in ("", "application/vnd.openxmlformats-officedocument."
+                                     "presentationml.presentation")
+    assert calls[1] == f"bucket {','.join([*fields, 'file'])} {deck.name}"  # the file last
+    assert calls[2:] == ["complete"]

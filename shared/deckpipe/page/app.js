@@ -273,6 +273,7 @@ async function uploadDirect(job) {
 }
 
 async function sendToStorage(job, file, target) {
+  if (target.protocol === "s3-post") return postFormToStorage(job, file, target);
   let offset = 0;
   let failures = 0;
   while (offset < file.size) {
@@ -305,6 +306,36 @@ async function sendToStorage(job, file, target) {
     job.reconnecting = false;
     job.uploaded = offset / file.size;
     render(job);
+  }
+}
+
+// A presigned POST (S3): one form, its signed fields first, the file last. It cannot resume;
+// a cut is retried from the start a few times.
+async function postFormToStorage(job, file, target) {
+  for (let attempt = 1; ; attempt += 1) {
+    const status = await new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", target.url);
+      xhr.timeout = DIRECT_CHUNK_TIMEOUT_MS * 10;
+      xhr.upload.addEventListener("progress", (event) => {
+        if (!event.lengthComputable) return;
+        job.uploaded = event.loaded / event.total;
+        render(job);
+      });
+      xhr.addEventListener("load", () => resolve(xhr.status));
+      for (const type of ["error", "timeout", "abort"]) {
+        xhr.addEventListener(type, () => resolve(0));
+      }
+      const form = new FormData();
+      for (const [name, value] of Object.entries(target.fields || {})) form.append(name, value);
+      form.append("file", file, file.name);
+      xhr.send(form);
+    });
+    if (status >= 200 && status < 300) return;
+    if ((status !== 0 && status < 500) || attempt > 3 || !page.jobs.has(job.key)) {
+      throw { code: "upload_incomplete", message: PLAIN_WORDS.upload_incomplete() };
+    }
+    await pause(backoff(attempt));
   }
 }
 
