@@ -50,13 +50,13 @@ def _codes(report) -> set[str]:
 
 
 def test_a_gigabyte_of_zeros_as_a_picture_is_skipped_without_being_inflated(tmp_path):
-    """In a child limited to 700 MiB of address space: inflating the part would
+    """In a child limited to 900 MiB of address space: inflating the part would
     need a gigabyte, so converting at all proves it was never held."""
     deck = tmp_path / "zeros.pptx"
     deck.write_bytes(hostile_decks.zeros_media())
     script = (
         "import sys, resource\n"
-        "resource.setrlimit(resource.RLIMIT_AS, (700 << 20, 700 << 20))\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (900 << 20, 900 << 20))\n"
         "from deckpipe.render import render_deck\n"
         "report = render_deck(sys.argv[1], open(sys.argv[2], 'wb'))\n"
         "print(report.pages, sorted({w.code for w in report.warnings}))\n"
