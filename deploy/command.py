@@ -2,6 +2,7 @@
 
     deckpipe deploy --env-file deploy/env.yaml [--dry-run] [--region R] [--project P]
                     [--build-dir build/deploy] [--only convert,upload]
+    deckpipe deploy --cloud aws [--dry-run | --build-only] ...   (see deploy/aws_command.py)
 
 Nothing reaches Google Cloud before the configuration has passed ``deckpipe.config`` and every
 function is staged. ``--dry-run`` stops there and prints the gcloud commands, one per line, on
@@ -19,7 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import envfile, gcloud, stage, table
+from . import aws_command, envfile, gcloud, stage, table
 from .table import DeployError, FunctionSpec
 
 DEFAULT_REGION = "us-central1"
@@ -90,29 +91,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``deploy`` subcommand's options; also makes it run ``run``."""
     parser.description = __doc__
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--env-file", required=True, type=Path, metavar="ENV.yaml",
-                        help="the functions' environment (see deploy/env.example.yaml)")
+    parser.add_argument("--cloud", choices=("google", "aws"), default="google",
+                        help="google (Cloud Functions, the default) or aws (Lambda with SAM; "
+                             "see deploy/aws/README.md)")
+    parser.add_argument("--env-file", type=Path, metavar="ENV.yaml",
+                        help="google: the functions' environment (see deploy/env.example.yaml); "
+                             "required there")
     parser.add_argument("--dry-run", action="store_true",
-                        help="stage and print the gcloud commands without running them")
-    parser.add_argument("--region", default=DEFAULT_REGION,
-                        help=f"Google Cloud region (default: {DEFAULT_REGION})")
+                        help="stage and print the commands (gcloud; pip and sam) without "
+                             "running them")
+    parser.add_argument("--region",
+                        help=f"region (default: {DEFAULT_REGION} on google; AWS_REGION or "
+                             f"{aws_command.DEFAULT_REGION} on aws)")
     parser.add_argument("--project",
                         help="project id (default: GOOGLE_CLOUD_PROJECT from the env file)")
-    parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR,
-                        help="where the functions are staged (default: build/deploy)")
+    parser.add_argument("--build-dir", type=Path,
+                        help="where the functions are staged (default: build/deploy, "
+                             "build/aws on aws)")
     parser.add_argument("--only", metavar="NAME,...",
                         help="deploy only these functions (default: all, in the table's order)")
+    aws_command.add_arguments(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """The command: every check first, so a problem never leaves a half-made deployment."""
+    if args.cloud == "aws":
+        return aws_command.run(args)
+    if args.env_file is None:
+        _say("deckpipe deploy: --env-file is required (see deploy/env.example.yaml)")
+        return 2
+    if args.build_only or args.parameter:
+        _say("deckpipe deploy: --build-only and --parameter are for --cloud aws")
+        return 2
     try:
         plan = make_plan(
             args.env_file,
-            region=args.region,
+            region=args.region or DEFAULT_REGION,
             project=args.project,
-            build_dir=args.build_dir,
+            build_dir=args.build_dir or DEFAULT_BUILD_DIR,
             only=args.only,
         )
     except DeployError as exc:

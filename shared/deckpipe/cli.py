@@ -413,7 +413,8 @@ def build_parser(with_dev: bool = True) -> argparse.ArgumentParser:
     dev.set_defaults(run=_dev)
 
     deploy = commands.add_parser("deploy", help="stage the functions and deploy them to Google "
-                                 "Cloud (see deploy/README.md)")
+                                 "Cloud, or with --cloud aws to AWS Lambda with SAM (see "
+                                 "deploy/README.md, deploy/aws/README.md)")
     try:
         if with_dev:  # like dev: `convert` does not pay for importing the deploy tooling
             from deckpipe_deploy import command as deploy_command
