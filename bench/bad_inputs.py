@@ -23,12 +23,13 @@ import sys
 import time
 import urllib.parse
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stacks import Stack  # noqa: E402
@@ -49,7 +50,7 @@ class Answer:
     code: str | None
     is_json: bool
     seconds: float
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive: some fronts send lower-case names
     note: str = ""
 
 
@@ -72,7 +73,7 @@ def _answer(response: requests.Response, began: float) -> Answer:
     if response.status_code < 400:
         is_json = True  # a success need not be JSON (a PDF); only refusals are checked
     return Answer(response.status_code, code, is_json, time.monotonic() - began,
-                  dict(response.headers))
+                  CaseInsensitiveDict(response.headers))
 
 
 def _post(data: bytes, name: str = "deck.pptx", **headers: str) -> Callable[..., Answer]:
@@ -115,7 +116,7 @@ def raw_http(url: str, head: bytes, body: bytes = b"", wait: float = 10.0) -> An
     header_block, _, payload = received.partition(b"\r\n\r\n")
     lines = header_block.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
-    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    headers = CaseInsensitiveDict(line.split(": ", 1) for line in lines[1:] if ": " in line)
     try:
         code = json.loads(payload).get("error", {}).get("code")
         is_json = True
