@@ -253,7 +253,7 @@ def test_result_streams_when_configured_to(rt, deck):
 def test_without_a_bucket_the_direct_path_is_not_offered(deck):
     rt = build(load_settings(ENV))  # the plain memory store, like local
     response, answer = announce(rt, len(deck))
-    assert (response.status_code, answer["error"]["code"]) == (400, "direct_upload_unavailable")
+    assert (response.status_code, answer["error"]["code"]) == (415, "unsupported_media_type")
     assert webpage.page_config(rt.settings)["directUploadBytes"] is None
     config, answer = call(rt, "GET", "/config.json")
     assert answer["directUploadBytes"] is None

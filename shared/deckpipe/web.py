@@ -226,8 +226,8 @@ def _upload(rt: Runtime, request: Request) -> Response:
             return _finalized(rt, request)
     except ApiError as exc:
         return error_response(exc.status, exc.code, exc.message)
-    if (request.mimetype or "").lower() == "application/json":
-        return _request_direct(rt, request)
+    if (request.mimetype or "").lower() == "application/json" and direct.offered(rt):
+        return _request_direct(rt, request)  # elsewhere JSON stays an unsupported type
     try:
         chunks, filename = _incoming_file(rt, request)
         accepted = accept(
