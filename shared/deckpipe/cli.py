@@ -385,7 +385,8 @@ def build_parser(with_dev: bool = True) -> argparse.ArgumentParser:
 
     provision = commands.add_parser(
         "provision", help="create or check the bucket, topics, subscriptions, IAM and TTL the "
-        "functions need (safe to run again)", description=provision_command.DESCRIPTION,
+        "functions need (safe to run again; --cloud aws: S3, DynamoDB and SQS)",
+        description=provision_command.DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     provision_command.add_arguments(provision)

@@ -185,3 +185,90 @@ def _normal(value: str | None) -> Any:
     if isinstance(parsed, dict):
         return {key: str(item) for key, item in parsed.items()}
     return str(parsed)
+
+
+def queue_name(url: str) -> str:
+    """The queue's name: the last segment of its URL."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def inspect_aws(plan: AwsPlan) -> list[tuple[str, str, str]]:
+    """What ``provision_aws`` would do, read-only (``deckpipe provision --dry-run``): per
+    resource ``(resource, action, detail)`` with action ``create``, ``update`` or ``ok``."""
+    connect = {"region": plan.region, "endpoint_url": plan.endpoint_url}
+    s3, ddb, sqs = (client(name, **connect) for name in ("s3", "dynamodb", "sqs"))
+    found = [(f"bucket {plan.bucket}", *_inspect_bucket(s3, plan)),
+             (f"table {plan.table}", *_inspect_table(ddb, plan))]
+    dead = plan.queue + DLQ_SUFFIX
+    dead_action, dead_detail, dead_arn = _inspect_queue(sqs, dead, {
+        "MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)})
+    found.append((f"queue {dead}", dead_action, dead_detail))
+    wanted = {"VisibilityTimeout": str(plan.visibility_timeout_seconds)}
+    if dead_arn:  # a missing dead-letter queue has no ARN yet: the redrive comes with it
+        wanted["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": dead_arn,
+                                              "maxReceiveCount": str(plan.max_receives)})
+    action, detail, _ = _inspect_queue(sqs, plan.queue, wanted)
+    found.append((f"queue {plan.queue}", action, detail))
+    return found
+
+
+def _inspect_bucket(s3: Any, plan: AwsPlan) -> tuple[str, str]:
+    try:
+        s3.head_bucket(Bucket=plan.bucket)
+    except ClientError as exc:
+        if http_status(exc) != 404:
+            raise ProvisionError(f"bucket {plan.bucket}: {exc}") from exc
+        return "create", (f"private, encrypted, inputs/ and results/ expire after "
+                          f"{plan.retention_days} days")
+    drift = []
+    try:
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=plan.bucket)["Rules"]
+        days = {rule.get("Filter", {}).get("Prefix"): rule.get("Expiration", {}).get("Days")
+                for rule in rules}
+        if days.get("inputs/") != plan.retention_days or days.get(
+                "results/") != plan.retention_days:
+            drift.append(f"lifecycle {days} -> {plan.retention_days} days")
+    except ClientError:
+        drift.append("no lifecycle rule")
+    try:
+        block = s3.get_public_access_block(Bucket=plan.bucket)[
+            "PublicAccessBlockConfiguration"]
+        if not all(block.values()):
+            drift.append("public access not fully blocked")
+    except ClientError:
+        drift.append("no public access block")
+    return ("update", "; ".join(drift)) if drift else ("ok", "private, expiring")
+
+
+def _inspect_table(ddb: Any, plan: AwsPlan) -> tuple[str, str]:
+    try:
+        table = ddb.describe_table(TableName=plan.table)["Table"]
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise ProvisionError(f"table {plan.table}: {exc}") from exc
+        return "create", f"key pk, index {UNFINISHED_INDEX}, TTL on {EXPIRE_AT}"
+    keys = [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]]
+    indexes = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", ())}
+    if keys != [("pk", "HASH")] or UNFINISHED_INDEX not in indexes:
+        raise ProvisionError(f"table {plan.table} exists with another design (key {keys}, "
+                             f"indexes {sorted(indexes)})")
+    ttl = ddb.describe_time_to_live(TableName=plan.table)["TimeToLiveDescription"]
+    if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+        return "update", f"TTL on {EXPIRE_AT}"
+    return "ok", f"TTL on {ttl.get('AttributeName')}"
+
+
+def _inspect_queue(sqs: Any, name: str, attributes: dict[str, str]
+                   ) -> tuple[str, str, str | None]:
+    try:
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    except ClientError as exc:
+        if error_code(exc) not in ("AWS.SimpleQueueService.NonExistentQueue",
+                                   "QueueDoesNotExist"):
+            raise ProvisionError(f"queue {name}: {exc}") from exc
+        return "create", ", ".join(f"{k}={v}" for k, v in attributes.items()), None
+    current = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[*attributes, "QueueArn"])[
+        "Attributes"]
+    differ = [f"{key}: {current.get(key)} -> {value}" for key, value in attributes.items()
+              if _normal(current.get(key)) != _normal(value)]
+    return ("update" if differ else "ok"), "; ".join(differ), current.get("QueueArn")

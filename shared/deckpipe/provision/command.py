@@ -32,6 +32,13 @@ Cloud has are reported as cloud-only.
 In Google Cloud the subscriptions belong to the Eventarc triggers made by deploying
 convert and convert-dead-letter: deploy, then run provision (again).
 
+With --cloud aws it creates or checks the aws backend's resources instead: the S3
+bucket (public access blocked, encryption, lifecycle expiry, CORS), the DynamoDB
+table (its index and TTL) and the SQS queue with its dead-letter queue and redrive
+policy, named by DECKPIPE_BUCKET, DECKPIPE_DYNAMODB_TABLE, DECKPIPE_SQS_QUEUE_URL and
+DECKPIPE_SQS_DLQ_URL (DECKPIPE_AWS_ENDPOINT_URL points it at moto). The SAM template
+declares the same resources; provision checks them, or makes them without it.
+
 Exit status: 0 everything is as it should be (cloud-only parts aside); 1 a read or
 a change failed; 2 a broken configuration or option; 3 all that could be done is
 done, but something waits for another step first (deploy convert, name the Pub/Sub
@@ -40,6 +47,11 @@ service agent): do it, then run provision again.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cloud", choices=("google", "aws"), default="google",
+                        help="google (the default) or aws (S3, DynamoDB and SQS)")
+    parser.add_argument("--visibility-timeout", type=int, default=1800, metavar="SECONDS",
+                        help="aws: the job queue's visibility timeout (default: 1800, six "
+                             "times convert's 300 s timeout as AWS advises)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan (current state, desired state, action) and "
                              "change nothing")
@@ -61,7 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="retry policy maximum backoff (default: 600)")
     parser.add_argument("--max-delivery-attempts", type=int, default=None, metavar="N",
                         help="deliveries before a message is dead-lettered, 5-100 (default: "
-                             "2 x DECKPIPE_MAX_ATTEMPTS + 1)")
+                             "2 x DECKPIPE_MAX_ATTEMPTS + 1); aws: the redrive policy's "
+                             "maxReceiveCount, 1-1000 (default: 5, as the template)")
     parser.add_argument("--ack-deadline", type=int, default=600, metavar="SECONDS",
                         help="ack deadline of the push subscriptions provision creates "
                              "(default: 600)")
@@ -79,6 +92,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     from . import Options, ProvisionError, emulators_from_environment, provision
 
     out, err = out or sys.stdout, err or sys.stderr
+    if getattr(args, "cloud", "google") == "aws":
+        from . import aws_command
+
+        return aws_command.run(args, out, err)
     try:
         settings = load_settings(read_env_file(Path(args.env_file)) if args.env_file else None)
     except ConfigError as error:
