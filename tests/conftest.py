@@ -113,3 +113,35 @@ def local_service(tmp_path_factory: pytest.TempPathFactory, stack_function_env: 
         yield service
     finally:
         service.stop()
+
+
+CHROMIUM = Path(os.environ.get("DECKPIPE_CHROMIUM", "/usr/bin/chromium"))
+# Headless, and nothing that phones home: the machine has no internet and Chromium's
+# background connections would only be refused.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole session, driven by Playwright (it downloads none).
+
+    Defined here, once: a session fixture imported into several test modules would
+    be started once per module, and a second Playwright inside the first one's
+    event loop refuses to start.
+    """
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.is_file():
+        raise RuntimeError(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+            "(.ci/run does) or set DECKPIPE_CHROMIUM"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Browser, expect
-from test_page_browser import Browsing, browser, pdf_pages  # noqa: F401 - browser: a fixture
+from test_page_browser import Browsing, pdf_pages
 from tests_support import visible_slide_count
 
 DECK = "decks/tika/testPPT_groups.pptx"
@@ -46,7 +46,7 @@ def aws_stack(tmp_path_factory) -> Iterator[SimpleNamespace]:
 
 
 @pytest.fixture
-def tab(browser: Browser, aws_stack) -> Iterator[Browsing]:  # noqa: F811 - the fixture
+def tab(browser: Browser, aws_stack) -> Iterator[Browsing]:
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30_000)
     page = context.new_page()

@@ -19,7 +19,6 @@ from test_e2e_emulators import E2E_DECKS, deck_words, pdf_text
 from test_page_browser import (
     SMALL_DECKS,
     Browsing,
-    browser,  # noqa: F401 - the session's Chromium, a fixture
     drop_files,
     pdf_pages,
     read_deck,
@@ -138,7 +137,7 @@ def test_idle_connections_do_not_block_health_or_uploads(local_service, make_dec
 
 
 @pytest.fixture
-def tab(browser, local_service, request, output_dir):  # noqa: F811 - the fixture
+def tab(browser, local_service, request, output_dir):
     """test_page_browser's tab, pointed at deckpipe serve's page (``/``)."""
     stack = SimpleNamespace(urls={"upload": local_service.url, "status": local_service.url,
                                   "result": local_service.url})

@@ -19,20 +19,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 from pypdf import PdfReader
 from tests_support import STACK_MAX_UPLOAD, visible_slide_count
 
 from deckpipe import webpage
 from deckpipe_emulators.stack import LocalStack
 
-CHROMIUM = Path(os.environ.get("DECKPIPE_CHROMIUM", "/usr/bin/chromium"))
-# Headless, and nothing that phones home: the machine has no internet and Chromium's
-# background connections would only be refused.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 CONVERSION_TIMEOUT_MS = 90_000
 
 SMALL_DECKS = [
@@ -93,21 +86,6 @@ class Browsing:
         download = info.value
         assert download.suggested_filename == Path(name).stem + ".pdf"
         return Path(download.path()).read_bytes()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        raise RuntimeError(
-            f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
-            "(.ci/run does) or set DECKPIPE_CHROMIUM"
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(params=["emulators", "serve"])
