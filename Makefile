@@ -14,11 +14,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# What `make run` needs: the package without the test tools (a shorter first install).
+# What `make run` needs: the package and its server, without the test tools (a shorter
+# first install).
 $(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[serve]'
 	touch $@
 
 # Only Python 3.11+ and make: SQLite and files under .deckpipe/data, the page at the printed URL.

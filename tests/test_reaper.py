@@ -176,3 +176,20 @@ def test_a_direct_upload_that_never_arrives_fails_upload_expired_after_its_link_
     job = rt.jobs.get(waiting.job_id)
     assert job.state == jobs.FAILED and job.error.code == "upload_expired"
     assert not rt.queue.messages
+
+
+def test_one_job_the_rule_cannot_handle_does_not_stop_the_pass(monkeypatch):
+    rt = make_rt()
+    broken = put_job(rt, age=400, quiet=400)
+    fine = put_job(rt, age=400, quiet=399)
+    real_reap = jobs.reap
+
+    def reap_or_choke(job, now, *, policy):
+        if job is not None and job.job_id == broken:
+            raise TypeError("not one of ours")
+        return real_reap(job, now, policy=policy)
+
+    monkeypatch.setattr(jobs, "reap", reap_or_choke)
+    result = reaper.reap(rt)
+    assert result["errors"] == 1 and result["requeued"] == 1
+    assert [m.job_id for m in rt.queue.messages] == [fine]

@@ -54,10 +54,17 @@ def reap(rt: Runtime, *, now: datetime | None = None) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for stale in rt.jobs.unfinished(updated_before=now - timedelta(seconds=quiet_for),
                                     limit=BATCH):
-        action = rt.jobs.transact(
-            stale.job_id, lambda job: jobs.reap(job, now, policy=rule)
-        )
         with logs.job_context(stale.job_id):
+            try:
+                action = rt.jobs.transact(
+                    stale.job_id, lambda job: jobs.reap(job, now, policy=rule)
+                )
+            except TransientError:
+                raise  # the store is down: the next scheduled pass starts over
+            except Exception:  # one unreadable job must not stop the pass for the others
+                log.exception("reaper could not handle this job")
+                counts["errors"] += 1
+                continue
             if action == "requeue":
                 try:
                     rt.queue.publish(JobMessage(stale.job_id))
@@ -73,10 +80,12 @@ def reap(rt: Runtime, *, now: datetime | None = None) -> dict[str, int]:
             else:
                 counts["left"] += 1
     result = {key: counts.get(key, 0) for key in ("requeued", "failed", "left", "publish_failed")}
+    if counts["errors"]:
+        result["errors"] = counts["errors"]
     if now.minute < 2:  # listing every deck is not free: once an hour is plenty
         result["orphans_deleted"] = sweep_orphans(rt, now=now)
-    if any(result[key] for key in ("requeued", "failed", "publish_failed", "orphans_deleted")
-           if key in result):
+    if any(result[key] for key in ("requeued", "failed", "publish_failed", "orphans_deleted",
+                                   "errors") if key in result):
         log.info("reaper pass", extra={"reaped": result})
     return result
 

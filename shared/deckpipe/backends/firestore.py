@@ -133,7 +133,11 @@ class FirestoreJobStore(JobStore):
             for state in UNFINISHED:
                 query = self._jobs.where(filter=firestore.FieldFilter("state", "==", state))
                 for snap in query.limit(limit * 4).stream(**BOUNDS):
-                    job = Job.from_dict(snap.to_dict())
+                    try:
+                        job = Job.from_dict(snap.to_dict())
+                    except (TypeError, ValueError, KeyError) as exc:  # not one of ours
+                        log.error("skipping unreadable job document %s: %r", snap.id, exc)
+                        continue
                     if job.updated_at < updated_before:
                         found.append(job)
         found.sort(key=lambda job: job.updated_at)
