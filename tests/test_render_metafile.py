@@ -171,6 +171,23 @@ def test_alpha_blended_bitmap_keeps_its_transparency() -> None:
         assert im.mode == "RGBA" and im.getpixel((0, 0)) == (255, 0, 0, 128)
 
 
+def test_transparent_blt_keys_out_its_colour_and_gradients_are_banded() -> None:
+    info = struct.pack("<IiiHHIIiiII", 40, 2, 1, 1, 24, 0, 8, 0, 0, 0, 0)
+    bits = bytes([0, 255, 0, 0, 0, 255, 0, 0])  # green (the key), red, row padding
+    payload = struct.pack("<4i4iI2i6fII4I2i", 0, 0, 0, 0, 10, 10, 500, 500, _color(0, 255, 0),
+                          0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 108, len(info), 108 + len(info),
+                          len(bits), 2, 1)  # fmt: skip
+    vertices = struct.pack("<ii4H", 0, 0, 0, 0, 0, 0) + struct.pack("<ii4H", 800, 100,
+                                                                     0xFF00, 0, 0, 0)
+    gradient = _rec(118, struct.pack("<4iIII", 0, 0, 0, 0, 2, 1, 0) + vertices
+                    + struct.pack("<II", 0, 1))
+    image, *bands = metafile.read(_emf(_rec(116, payload + info + bits), gradient)).ops
+    with Image.open(io.BytesIO(image.png)) as im:
+        assert im.convert("RGBA").getpixel((0, 0))[3] == 0  # the key colour is see-through
+        assert im.convert("RGBA").getpixel((1, 0)) == (255, 0, 0, 255)
+    assert len(bands) == 32 and bands[0].fill[0] < 0.05 and bands[-1].fill[0] > 0.95
+
+
 def test_wmf_with_placeable_header_is_read() -> None:
     def rec(func: int, *words: int) -> bytes:
         return struct.pack("<IH", 3 + len(words), func) + struct.pack(f"<{len(words)}h", *words)

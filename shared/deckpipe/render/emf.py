@@ -6,7 +6,8 @@ rectangles, round rectangles, ellipses, arcs, chords and pies, text
 (EXTTEXTOUTW/A with the selected font, alignment and colour), pens, brushes
 and fonts, object selection and deletion, saved states, world transforms,
 window/viewport mapping, clipping (rectangles, regions, paths) and bitmaps
-(STRETCHDIBITS, BITBLT, STRETCHBLT, ALPHABLEND). EMF+ records in comments are
+(STRETCHDIBITS, BITBLT, STRETCHBLT, ALPHABLEND, TRANSPARENTBLT,
+SETDIBITSTODEVICE) and gradient fills. EMF+ records in comments are
 left to ``emfplus``; records not listed are skipped and named in ``notes``.
 """
 
@@ -22,10 +23,9 @@ _SKIPPED = {  # records with no visible effect for us
     13, 16, 20, 21, 23, 26, 28, 29, 48, 49, 50, 51, 52, 57, 58, 65, 66, 68, 98, 99, 100,
     101, 102, 104, 105, 106, 107, 110, 115, 119, 120, 121, 122,
 }  # fmt: skip
-_NAMES = {2: "POLYBEZIER", 41: "ANGLEARC", 53: "EXTFLOODFILL", 56: "POLYDRAW",
+_NAMES = {41: "ANGLEARC", 53: "EXTFLOODFILL", 56: "POLYDRAW",
           71: "FILLRGN", 72: "FRAMERGN", 73: "INVERTRGN", 74: "PAINTRGN", 78: "MASKBLT",
-          79: "PLGBLT", 80: "SETDIBITSTODEVICE", 93: "CREATEMONOBRUSH", 96: "POLYTEXTOUTA",
-          97: "POLYTEXTOUTW", 116: "TRANSPARENTBLT", 118: "GRADIENTFILL"}
+          79: "PLGBLT", 93: "CREATEMONOBRUSH", 96: "POLYTEXTOUTA", 97: "POLYTEXTOUTW"}
 
 
 def header(
@@ -86,7 +86,7 @@ def has_gdi_drawing(data: bytes) -> bool:
     """Whether the EMF draws anything with plain GDI records (an EMF+ file that is
     not 'dual' has only comments)."""
     drawing = {2, 3, 4, 5, 6, 7, 8, 42, 43, 44, 45, 46, 47, 54, 62, 63, 64, 76, 77, 81, 84, 83,
-               85, 86, 87, 88, 89, 90, 91, 114}
+               85, 86, 87, 88, 89, 90, 91, 80, 114, 116, 118}
     return any(kind in drawing for kind, _ in records(data))
 
 
@@ -265,13 +265,22 @@ def _record(kind: int, rec: bytes, dev: Device) -> None:  # noqa: C901 - one dis
         else:
             _bitmap(dev, rec, (off_bmi, cb_bmi, off_bits, cb_bits), (x, y, cx, cy),
                     (xs, ys, *src), rop)
-    elif kind == 114:  # ALPHABLEND: dest, blend function, source, bitmap
+    elif kind in (114, 116):  # ALPHABLEND / TRANSPARENTBLT: dest, blend or key, source
         x, y, cx, cy, blend = struct.unpack_from("<4iI", rec, 24)
         xs, ys = struct.unpack_from("<ii", rec, 44)
         parts = struct.unpack_from("<4I", rec, 84)
         src = (xs, ys, *struct.unpack_from("<ii", rec, 100))
-        if parts[1]:
+        if parts[1] and kind == 114:
             _bitmap(dev, rec, parts, (x, y, cx, cy), src, SRCCOPY, (blend >> 16) & 0xFF)
+        elif parts[1]:
+            _bitmap(dev, rec, parts, (x, y, cx, cy), src, SRCCOPY, key=colorref(blend))
+    elif kind == 80:  # SETDIBITSTODEVICE: a bitmap at its own size in logical units
+        x, y, xs, ys, cxs, cys = struct.unpack_from("<6i", rec, 24)
+        parts = struct.unpack_from("<4I", rec, 48)
+        if parts[1]:
+            _bitmap(dev, rec, parts, (x, y, cxs, cys), (xs, ys, cxs, cys), SRCCOPY)
+    elif kind == 118:  # GRADIENTFILL
+        _gradient(rec, dev)
     elif kind in (1, 14):
         return
     elif kind in _NAMES:
@@ -330,17 +339,54 @@ def _text(rec: bytes, dev: Device, wide: bool) -> None:
 
 def _bitmap(dev: Device, rec: bytes, parts: tuple[int, int, int, int],
             dest: tuple[int, int, int, int], src: tuple, rop: int,
-            alpha: int | None = None) -> None:
+            alpha: int | None = None, key: tuple | None = None) -> None:
     off_bmi, cb_bmi, off_bits, cb_bits = parts
     if not (0 < off_bmi < len(rec) and 0 < off_bits <= len(rec)):
         return
     info, bits = rec[off_bmi : off_bmi + cb_bmi], rec[off_bits : off_bits + cb_bits]
-    png = dib_png(info, bits, rop, alpha)
+    png = dib_png(info, bits, rop, alpha, key)
     if png is None:
         dev.notes.add("a bitmap in the metafile could not be read")
         return
     x, y, cx, cy = dest
     dev.image(_crop(png, src), x, y, x + cx, y + cy)
+
+
+def _gradient(rec: bytes, dev: Device) -> None:
+    """GRADIENTFILL: rectangles as 32 bands of interpolated colour across or down,
+    triangles in the mean colour of their corners."""
+    n_ver, n_tri, mode = struct.unpack_from("<III", rec, 24)
+    n_ver = min(n_ver, (len(rec) - 36) // 16)
+    verts = [struct.unpack_from("<ii4H", rec, 36 + 16 * i) for i in range(n_ver)]
+
+    def color(v: tuple) -> tuple[float, float, float]:
+        return (v[2] / 0xFF00, v[3] / 0xFF00, v[4] / 0xFF00)
+
+    pos = 36 + 16 * n_ver
+    if mode in (0, 1):  # GRADIENT_FILL_RECT_H / _V: pairs of vertex indexes
+        for i in range(min(n_tri, (len(rec) - pos) // 8, 1000)):
+            a, b = struct.unpack_from("<II", rec, pos + 8 * i)
+            if a >= n_ver or b >= n_ver:
+                continue
+            (x0, y0, *_), (x1, y1, *_) = verts[a], verts[b]
+            c0, c1 = color(verts[a]), color(verts[b])
+            for k in range(32):
+                t0, t1 = k / 32, (k + 1) / 32
+                mix = tuple(p + (q - p) * (t0 + t1) / 2 for p, q in zip(c0, c1, strict=True))
+                if mode == 0:
+                    dev.fill_rect(x0 + (x1 - x0) * t0, y0, x0 + (x1 - x0) * t1, y1, mix)
+                else:
+                    dev.fill_rect(x0, y0 + (y1 - y0) * t0, x1, y0 + (y1 - y0) * t1, mix)
+    elif mode == 2:  # triangles: three vertex indexes
+        saved = dev.s.brush, dev.s.pen
+        for i in range(min(n_tri, (len(rec) - pos) // 12, 10000)):
+            idx = struct.unpack_from("<III", rec, pos + 12 * i)
+            if max(idx) >= n_ver:
+                continue
+            mean = tuple(sum(color(verts[j])[c] for j in idx) / 3 for c in range(3))
+            dev.s.brush, dev.s.pen = Brush(mean), Pen(style=5)  # type: ignore[arg-type]
+            dev.poly([verts[j][:2] for j in idx], True)
+        dev.s.brush, dev.s.pen = saved
 
 
 def _crop(png: bytes, src: tuple) -> bytes:

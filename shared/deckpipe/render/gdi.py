@@ -512,11 +512,13 @@ MAX_BITMAP_PIXELS = 8_000_000
 
 
 def dib_png(
-    info: bytes, bits: bytes, rop: int = SRCCOPY, alpha: int | None = None
+    info: bytes, bits: bytes, rop: int = SRCCOPY, alpha: int | None = None,
+    transparent: RGB | None = None,
 ) -> bytes | None:
     """A device-independent bitmap (BITMAPINFO and its pixel bits) as PNG bytes,
     or None when Pillow cannot read it or it is too large. ``alpha`` (0..255) is an
-    AlphaBlend's constant opacity; 32-bit pixels then carry premultiplied alpha."""
+    AlphaBlend's constant opacity; 32-bit pixels then carry premultiplied alpha.
+    ``transparent`` is a TransparentBlt's colour key."""
     if alpha is not None:
         found = _alpha_dib(info, bits, alpha)
         if found is not None:
@@ -524,7 +526,7 @@ def dib_png(
     import io
     import struct
 
-    from PIL import Image
+    from PIL import Image, ImageChops
 
     if len(info) < 16:
         return None
@@ -544,6 +546,13 @@ def dib_png(
                 im = im.convert("RGB")
                 alpha = im.convert("L").point(lambda v: 0 if v == key else 255)
                 im.putalpha(alpha)
+            elif transparent is not None:
+                im = im.convert("RGB")
+                rgb = tuple(round(v * 255) for v in transparent)
+                bands = [b.point(lambda v, k=k: 255 if v == k else 0)
+                         for b, k in zip(im.split(), rgb, strict=True)]
+                keyed = ImageChops.multiply(ImageChops.multiply(bands[0], bands[1]), bands[2])
+                im.putalpha(ImageChops.invert(keyed))
             out = io.BytesIO()
             im.save(out, "PNG", compress_level=1)
             return out.getvalue()
