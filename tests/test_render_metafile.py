@@ -341,6 +341,18 @@ def test_text_in_an_emf_is_real_text_in_the_pdf() -> None:
     assert "Quarterly figures" in text
 
 
+def test_a_positive_font_height_is_the_cell_not_the_em() -> None:
+    def text_matrix_size(height: int) -> float:
+        data = _emf(_font(3, height, "Arial"), _select(3), _text(100, 300, "Cell"))
+        _, pdf, _ = _render(_deck_with_picture(data))
+        found = re.search(rb"([\d.]+) Tf [\d.]+ TL \(Cell\) Tj", _streams(pdf))
+        assert found is not None
+        return float(found.group(1))
+
+    em, cell = text_matrix_size(-100), text_matrix_size(100)
+    assert cell == pytest.approx(em / 1.15, rel=0.03)  # Arial: ascent + descent + gap
+
+
 def test_symbol_font_text_is_drawn_as_the_symbols_it_shows() -> None:
     data = _emf(_font(3, -200, "Symbol"), _select(3), _text(100, 300, "\uf0e5x"))
     _, pdf, _ = _render(_deck_with_picture(data))

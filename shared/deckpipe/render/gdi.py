@@ -464,7 +464,9 @@ class Device:
         f = s.font
         a, b, c, d, _, _ = multiply(s.world, self.page_to_device())
         dev_y = math.hypot(c, d)
-        em = abs(f.height) * dev_y * (1.0 if f.height < 0 else 0.8) if f.height else 12.0
+        # a negative height is the em size; a positive one the cell (the replay
+        # divides it by the drawing face's ascent + descent + line gap)
+        em = abs(f.height) * dev_y if f.height else 12.0
         if s.text_align & 1:  # TA_UPDATECP
             x, y = s.pos
         bx, by = self.pt(x, y)

@@ -157,13 +157,15 @@ def _draw_text(c: Canvas, op: Op) -> None:
     pieces, _ = fonts.split_by_font(text, face, bold, f.italic)
     if not pieces:
         return
+    first = pieces[0][1]
     size = op.size
+    if f.height > 0:  # a cell height: the em is what is left after the line's ascent and descent
+        size /= max(first.ascent + first.descent + first.gap, 0.5)
     width = sum(fonts.text_width(text, face.name, size) for text, face in pieces)
     stretch = 1.0
     if op.advance and width > 0:
         stretch = min(max(op.advance / width, 0.5), 2.0)
     width *= stretch
-    first = pieces[0][1]
     align = op.align
     x = -width if align & 6 == 2 else -width / 2 if align & 6 == 6 else 0.0
     if align & 24 == 24:  # baseline
