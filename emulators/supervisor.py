@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from deckpipe_emulators.stack import FUNCTIONS, LocalStack, StackError
+from deckpipe_emulators.stack import EMULATORS, LocalStack, StackError
 
 # What each emulator held, for the message that it is gone.
 LOST_STATE = {
@@ -108,7 +108,7 @@ class Supervisor:
         backoff.next_attempt = 0.0
         backoff.started_at = time.monotonic()
         events = [self._event(name, "restarted", f"{name} restarted")]
-        if name not in FUNCTIONS:
+        if name in EMULATORS:  # functions and the reaper's timer hold no state
             events.append(self._event(name, "state_lost", (
                 f"{name} emulator restarted EMPTY: its in-memory state is gone. "
                 f"{LOST_STATE.get(name, '')}"
