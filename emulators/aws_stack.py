@@ -29,6 +29,8 @@ FUNCTIONS_DIR = REPO / "functions"
 DEFAULT_PORTS = {"upload": 8191, "status": 8192, "result": 8193, "moto": 8194}
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+VISIBILITY_SECONDS = 300  # convert's 300 s timeout, as the stack runs one worker
+MAX_RECEIVES = 5
 
 
 class LateApp:
@@ -46,6 +48,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name, port in DEFAULT_PORTS.items():
         parser.add_argument(f"--{name}-port", type=int, default=port, metavar="PORT",
                             help=f"port of {name} (default {port}; 0 picks a free one)")
+    parser.add_argument("--visibility-timeout", type=int, default=VISIBILITY_SECONDS,
+                        metavar="SECONDS", help="the job queue's visibility timeout (default "
+                        f"{VISIBILITY_SECONDS}; the tests shorten it to see redeliveries)")
+    parser.add_argument("--max-receives", type=int, default=MAX_RECEIVES, metavar="N",
+                        help=f"receives before a message moves to the dead-letter queue "
+                        f"(default {MAX_RECEIVES}, as the template)")
     parser.add_argument("--convert-worker", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -61,12 +69,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve_ports(upload: int, status: int, result: int) -> int:
     """``deckpipe dev --cloud aws``: the stack on these ports, moto on $DECKPIPE_MOTO_PORT
-    (default 8194), as ``deckpipe dev`` takes its other ports from the environment."""
+    (default 8194), as ``deckpipe dev`` takes its other ports from the environment; the queue's
+    visibility timeout and redrive count from $DECKPIPE_MOTO_VISIBILITY_SECONDS and
+    $DECKPIPE_MOTO_MAX_RECEIVES (the tests' faults need short ones)."""
     for name, value in FAKE_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     moto = int(os.environ.get("DECKPIPE_MOTO_PORT") or DEFAULT_PORTS["moto"])
+    visibility = int(os.environ.get("DECKPIPE_MOTO_VISIBILITY_SECONDS") or VISIBILITY_SECONDS)
+    receives = int(os.environ.get("DECKPIPE_MOTO_MAX_RECEIVES") or MAX_RECEIVES)
     return serve(argparse.Namespace(upload_port=upload, status_port=status, result_port=result,
-                                    moto_port=moto))
+                                    moto_port=moto, visibility_timeout=visibility,
+                                    max_receives=receives))
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -81,7 +94,8 @@ def serve(args: argparse.Namespace) -> int:
     endpoint = f"http://127.0.0.1:{moto.get_host_and_port()[1]}"
     stack = provision_aws(AwsPlan(bucket="deckpipe-local", table="deckpipe-jobs",
                                   queue="deckpipe-jobs", region=REGION, endpoint_url=endpoint,
-                                  visibility_timeout_seconds=300))
+                                  visibility_timeout_seconds=args.visibility_timeout,
+                                  max_receives=args.max_receives))
     slots = {name: LateApp() for name in ("upload", "status", "result")}
     servers = {name: make_server("127.0.0.1", getattr(args, f"{name}_port"), slot,
                                  threaded=True) for name, slot in slots.items()}
