@@ -247,8 +247,11 @@ def test_emf_plus_only_files_are_drawn_from_their_emf_plus_records() -> None:
                      + "Hi".encode("utf-16-le"))
     string = _plus_rec(0x401C, 0x8000 | 2, struct.pack("<III4f", 0xFF008000, 0xFFFFFFFF, 2,
                                                         10, 20, 0, 0) + "Hi".encode("utf-16-le"))
-    data = _plus(header, red_brush, fill_rects, path_obj, fill_path, font, string)
-    rect, triangle, text = metafile.read(data).ops
+    glyphs = "Go".encode("utf-16-le") + struct.pack("<4f", 50, 60, 70, 60)
+    driver = _plus_rec(0x4036, 0x8000 | 2, struct.pack("<IIII", 0xFF000000, 1, 0, 2) + glyphs)
+    data = _plus(header, red_brush, fill_rects, path_obj, fill_path, font, string, driver)
+    rect, triangle, text, placed = metafile.read(data).ops
+    assert placed.text == "Go" and placed.align == 24 and placed.advance == pytest.approx(40)
     assert rect.fill == (1.0, 0.0, 0.0) and rect.stroke is None
     assert rect.segs[2][1:] == pytest.approx((300 * 1000 / 999.1, 400 * 1000 / 999.1), rel=1e-3)
     assert triangle.fill == (0.0, 0.0, 1.0)

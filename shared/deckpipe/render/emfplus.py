@@ -6,9 +6,10 @@ which ``emf`` reads. A file with EMF+ records only is read here, after
 colour, pens, paths, fonts, string formats, bitmap images), the world and
 page transforms with save/restore and containers, clip rectangles and
 paths, and the common drawing records (rectangles, polygons, lines,
-ellipses, pies, arcs, Béziers, paths, images, strings). Each EMF+ drawing
-is handed to the GDI recording device (``gdi``) with the EMF+ transform as
-its world transform, so the display list is the same as for GDI files.
+ellipses, pies, arcs, Béziers, paths, images, strings and driver strings of
+characters). Each EMF+ drawing is handed to the GDI recording device
+(``gdi``) with the EMF+ transform as its world transform, so the display
+list is the same as for GDI files.
 """
 
 from __future__ import annotations
@@ -213,9 +214,12 @@ class _Player:
         elif kind == 0x401C:  # DrawString
             self.string(flags, d)
         elif kind == 0x4036:
-            dev.notes.add("EMF+ driver strings are not drawn")
+            self.driver_string(flags, d)
         elif kind in (0x4013, 0x4016, 0x4017, 0x4018):
             dev.notes.add("EMF+ regions and curves are not drawn")
+
+    def driver_string(self, flags: int, d: bytes) -> None:
+        _driver_string(self, flags, d)
 
     def image(self, kind: int, flags: int, d: bytes) -> None:
         png = self.objects.get(flags & 0xFF)
@@ -260,6 +264,31 @@ class _Player:
         s.text_align = h_flag
         for i, line in enumerate(lines[:200]):
             self.dev.text(ax, ay + i * em_world * 1.2, line)
+
+
+def _driver_string(player: _Player, flags: int, d: bytes) -> None:
+    """DrawDriverString: glyphs at their own baseline positions. Only strings of
+    characters (the CmapLookup option) can be drawn; glyph indexes cannot."""
+    font = player.objects.get(flags & 0xFF)
+    brush = player.brush(flags, struct.unpack_from("<I", d)[0])
+    options, _, count = struct.unpack_from("<III", d, 4)
+    count = min(count, (len(d) - 16) // 10, 4000)
+    if not (options & 1) or not (isinstance(font, tuple) and len(font) == 4) or count == 0:
+        player.dev.notes.add("EMF+ strings of glyph indexes are not drawn")
+        return
+    text = d[16 : 16 + 2 * count].decode("utf-16-le", "replace")
+    pos = struct.unpack_from(f"<{2 * count}f", d, 16 + 2 * count)
+    em, unit, style, face = font
+    _, uy = player.unit_scale(unit)
+    _, wy = player.unit_scale(player.page_unit)
+    s = player.dev.s
+    s.font = Font(-em * uy / (wy * player.page_scale or 1.0), 0.0, 700 if style & 1 else 400,
+                  bool(style & 2), bool(style & 4), bool(style & 8), face)
+    s.text_color, s.text_align = brush.color, 24  # positions are baselines
+    advance = None
+    if count > 1 and not options & 4:  # every glyph has its position: keep the spread
+        advance = (pos[2 * count - 2] - pos[0]) * count / (count - 1)
+    player.dev.text(pos[0], pos[1], text, advance)
 
 
 def _parse_object(kind: int, d: bytes) -> object:
