@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from .gcloud import shell_line
 from .table import DeployError
 
 DEFAULT_REGION = "us-east-1"
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")
 
 
 @dataclass
@@ -52,6 +54,8 @@ def make_plan(*, region: str = DEFAULT_REGION, stack: str = sam.DEFAULT_STACK,
     for function in aws_stage.FUNCTIONS:
         aws_stage.requirements_for(function, pins)
     values = sam.parse_parameters(parameters or [], aws_stage.template_parameters(template))
+    if not _REGION_RE.match(region):
+        raise DeployError(f"--region {region!r} is not an AWS region such as eu-west-1")
     if not stack.replace("-", "").isalnum() or not stack[:1].isalpha() or len(stack) > 128:
         raise DeployError(f"--stack-name {stack!r}: letters, digits and dashes, starting with "
                           "a letter (CloudFormation's rule)")

@@ -117,6 +117,7 @@ def test_cfn_lint_accepts_the_staged_template_and_its_code_is_staged(dry_run):
     (["--parameter", "LogRetentionDays=8"], "allowed values"),
     (["--parameter", "MaxReceives=0"], "at least 1"),
     (["--stack-name", "1-bad"], "--stack-name"),
+    (["--region", "us-central1"], "not an AWS region"),
     (["--env-file", "deploy/env.yaml"], "Google's"),
 ])
 def test_bad_options_stop_before_anything_is_staged(tmp_path, capsys, words, message):
