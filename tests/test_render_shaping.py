@@ -164,3 +164,12 @@ def test_placeholder_text_wraps_whatever_wrap_none_says(tmp_path):
     pdf, _ = _render(out)
     lines = [line for line in _text(pdf, tmp_path).splitlines() if line.strip()]
     assert lines[:2] == ["Section Header with a rather long", "title text here"]
+
+
+def test_shaped_text_keeps_its_own_characters_where_glyphs_are_shared():
+    # Carlito draws space and no-break space with one glyph; a shaped (kerned)
+    # run must still say "space", or text extraction reads no-break spaces.
+    face = fonts.face("Carlito-Regular")
+    shaping.shape("AV\xa0AV", face.name)
+    drawn, _ = shaping.shape("AV AV", face.name)
+    assert str(drawn) == "AV AV"

@@ -85,7 +85,9 @@ def _shape(text: str, font_name: str, rtl: bool | None) -> tuple[str, float]:
         gid = info.codepoint
         owners = face.glyphToChar.get(gid)
         source = text[info.cluster : cluster_end.get(info.cluster, len(text))]
-        if owners:
+        if len(source) == 1 and face.charToGlyph.get(ord(source)) == gid:
+            code = ord(source)  # the character itself (a glyph may serve several: space, nbsp)
+        elif owners:
             code = owners[0]
         else:
             # the glyph's width as the PDF declares it: in 1/1000 em, like every other
