@@ -15,6 +15,7 @@ renderer. What each one attacks:
 - ``huge_png`` / ``huge_jpeg``: pictures whose headers declare 50000x50000 px;
 - ``many_shapes``: 90,000 or 200,000 rectangles (on one slide, or spread);
 - ``deep_groups``: groups nested 300 deep;
+- ``bloated_layouts``: layouts padded to 36 MB of XML elements in all;
 - ``xxe_file`` / ``xxe_network``: external entities naming a local file or a
   URL; ``billion_laughs``: nested entity expansion;
 - ``external_relationships``: a picture linked to a URL, and relationships
@@ -249,6 +250,20 @@ def billion_laughs(levels: int = 10) -> bytes:
     return _entity_slide("".join(entities), f"lol{levels - 1}")
 
 
+def bloated_layouts(count: int = 3, size: int = 12 << 20) -> bytes:
+    """``count`` slide layouts each padded with ``size`` bytes of empty extension
+    elements: every part under the per-part limit, together millions of elements
+    that python-pptx would parse when the deck is opened."""
+    members = _base_deck()
+    padding = b'<p:ext uri="x"/>' * (size // 16)
+    for n in range(1, count + 1):
+        name = f"ppt/slideLayouts/slideLayout{n}.xml"
+        members[name] = members[name].replace(
+            b"</p:sldLayout>", b"<p:extLst>" + padding + b"</p:extLst></p:sldLayout>"
+        )
+    return _zip(members)
+
+
 def external_relationships() -> bytes:
     """A linked picture (a URL, external) and three relationships leaving the
     package: a relative path climbing out of it, an absolute path, a URL-ish
@@ -318,6 +333,7 @@ HOSTILE_DECKS: dict[str, Callable[[], bytes]] = {
     "shapes_200k": lambda: many_shapes(200_000),
     "shapes_90k_spread": lambda: many_shapes(90_000, per_slide=1_000),
     "deep_groups": deep_groups,
+    "bloated_layouts": bloated_layouts,
     "xxe_file": xxe_file,
     "xxe_network": xxe_network,
     "billion_laughs": billion_laughs,

@@ -330,3 +330,10 @@ def test_the_pdf_is_written_object_by_object_and_unchanged(monkeypatch):
     render_deck(deck, whole)
     assert whole.getvalue() == streamed  # reportlab's own save gives the same bytes
     assert len(PdfReader(io.BytesIO(streamed)).pages) == 8
+
+
+def test_layouts_bloated_with_elements_are_refused_before_they_are_parsed():
+    with pytest.raises(DeckError) as caught:
+        _render(hostile_decks.bloated_layouts())
+    assert caught.value.code == "too_complex"
+    assert "XML tags" in str(caught.value)

@@ -62,11 +62,17 @@ _RECOVER.set_element_class_lookup(element_class_lookup)
 
 @dataclass(frozen=True)
 class Budget:
-    """Per-part bounds: bytes of one inflated part, shapes on one slide."""
+    """Per-part bounds: bytes of one inflated part, shapes on one slide, tags in
+    one XML part; and tags in all the XML parsed when the deck is opened and
+    kept (masters, layouts, relationships). lxml holds about 370 bytes per
+    element, so tags, not bytes, bound a tree: the corpus's largest part has
+    118,000 and its largest deck 83,000 parsed at opening."""
 
     max_part_bytes: int = 64 << 20
     max_xml_part_bytes: int = 16 << 20
     max_slide_shapes: int = 20_000
+    max_part_tags: int = 300_000
+    max_eager_tags: int = 250_000
 
 
 class PartTooLarge(DeckError):
@@ -84,6 +90,27 @@ class _Reader:
         self.zip = zipfile.ZipFile(pkg_file)
         self.budget = budget
         self.members = {PackURI("/" + info.filename): info for info in self.zip.infolist()}
+        self.eager_tags = 0  # tags of the XML parsed at opening and kept
+
+    def xml(self, uri: PackURI, eager: bool) -> bytes:
+        """A part's XML, its tags counted (a ``<`` each) before anything parses it."""
+        blob = self[uri]
+        tags = blob.count(b"<")
+        if tags > self.budget.max_part_tags:
+            raise DeckError(
+                f"A part of the deck ({uri}) has {tags:,} XML tags, more than the "
+                f"{self.budget.max_part_tags:,} this service reads in one part.",
+                code="too_complex",
+            )
+        if eager:
+            self.eager_tags += tags
+            if self.eager_tags > self.budget.max_eager_tags:
+                raise DeckError(
+                    "The deck's masters, layouts and relationships have more than "
+                    f"{self.budget.max_eager_tags:,} XML tags in all.",
+                    code="too_complex",
+                )
+        return blob
 
     def __contains__(self, uri: object) -> bool:
         return uri in self.members
@@ -108,11 +135,18 @@ class _Reader:
         return self.zip.read(info)
 
     def opener(self, uri: PackURI) -> Callable[[], bytes]:
+        """Reads a binary part when called."""
         return lambda: self[uri]
+
+    def xml_opener(self, uri: PackURI) -> Callable[[], bytes]:
+        """Reads (and counts the tags of) an XML part parsed on demand."""
+        return lambda: self.xml(uri, eager=False)
 
     def rels_xml_for(self, partname: PackURI) -> bytes | None:
         uri = partname.rels_uri
-        return self[uri] if uri in self.members else None
+        if uri not in self.members:
+            return None
+        return self.xml(uri, eager=True)
 
 
 def parse_part(blob: bytes, name: str, problems: list[str]) -> etree._Element:
@@ -247,10 +281,10 @@ class _Loader(_PackageLoader):
         reader = self._reader
         if issubclass(cls, _LAZY_XML):
             return _deferred(_DeferredXml, cls).deferred(
-                name, content_type, package, reader.opener(name)
+                name, content_type, package, reader.xml_opener(name)
             )
         if issubclass(cls, XmlPart):
-            element = parse_part(reader[name], str(name), package.problems)
+            element = parse_part(reader.xml(name, eager=True), str(name), package.problems)
             return cls(name, content_type, package, element=element)
         if reader.size(name) <= EAGER_BYTES:
             return cls.load(name, content_type, package, reader[name])
