@@ -477,3 +477,13 @@ def test_cjk_subset_keeps_the_national_standard_sets():
     assert {ord(c) for c in "中国語日本語ひらがなカタカナ한국어們體"} <= kept
     shipped = fonts.face("NotoSansCJKjp-Regular").chars
     assert len(shipped & kept) > 0.99 * len(kept & {c for c in kept if c < 0xFF00})
+
+
+def test_space_between_fallback_words_takes_the_fallback_font():
+    # LibreOffice's glyph fallback: the space between two Hebrew words of a
+    # Calibri run is drawn (and measured) in the font that has the Hebrew.
+    hebrew = "\u05e9\u05dc\u05d5\u05dd"
+    pieces, _ = fonts.split_by_font(f"{hebrew} {hebrew} ok", "Calibri", False, False)
+    assert [(t, f.name) for t, f in pieces] == [
+        (f"{hebrew} {hebrew}", "DejaVuSans"), (" ok", "Carlito-Regular"),
+    ]  # fmt: skip

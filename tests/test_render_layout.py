@@ -246,3 +246,13 @@ def test_table_text_is_spaced_by_the_fonts_own_metrics():
         ys = [_find(spans, f"L{n}x{i}")[2] for n in range(3)]
         assert ys[1] - ys[0] == pytest.approx(pitch, abs=0.05)
         assert ys[2] - ys[1] == pytest.approx(pitch, abs=0.05)
+
+
+def test_justified_rtl_line_sits_on_the_right():
+    # LibreOffice 7.4: a one-line justified right-to-left paragraph ends at the right inset.
+    spans = _spans(_deck([f'<a:pPr algn="just" rtl="1"/><a:r><a:rPr lang="he" sz="2000"/>'
+                          f"<a:t>{HEBREW}</a:t></a:r>"], 100))  # fmt: skip
+    word = next(s for s in spans if s[0].strip())
+    pieces, _ = fonts.split_by_font(HEBREW, "Calibri", False, False)
+    width = sum(shaping.width(text, face.name, 20) for text, face in pieces)
+    assert word[1] + width == pytest.approx(RIGHT_INSET, abs=0.5)

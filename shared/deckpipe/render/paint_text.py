@@ -307,15 +307,17 @@ class TextPainter:
                 continue
             self._note_typeface(run.font)
             text = run.text.replace("\n", " ").replace("\x0b", " ")
-            for token in _tokens(text):
-                is_space = token.isspace()
-                if (not is_space and after_space and current) or token == "\t":
-                    if current:
-                        words.append(current)
-                    current = []
-                for piece, face in self._pieces(run, token):
-                    current.append(_frag(run, piece, face))
-                after_space = is_space
+            # Fonts are chosen over the whole run (a space between two words of a
+            # fallback font takes that font), then cut into words.
+            for piece, face in self._pieces(run, text):
+                for token in _tokens(piece):
+                    is_space = token.isspace()
+                    if (not is_space and after_space and current) or token == "\t":
+                        if current:
+                            words.append(current)
+                        current = []
+                    current.append(_frag(run, token, face))
+                    after_space = is_space
         if current:
             words.append(current)
         return words

@@ -398,7 +398,7 @@ def resolve_text(
         paragraphs.append(
             Paragraph(
                 runs=tuple(runs),
-                align=_ALIGN.get(level.ppr_attr("algn") or "l", "l"),
+                align=_align(level.ppr_attr("algn"), flag(level.ppr_attr("rtl"))),
                 line_spacing=max(0.1, (line_mult if line_mult is not None else 1.0)
                                  - line_reduction),
                 line_spacing_pt=line_pts,
@@ -441,6 +441,15 @@ def resolve_text(
         grow=_autofit(body_pr) == "spAutoFit",
         shrink=shrink,
     )
+
+
+def _align(algn: str | None, rtl: bool) -> str:
+    """The painter's alignment. Justified lines are drawn ragged from their start
+    side: the left, or the right in a right-to-left paragraph (as LibreOffice 7.4
+    places a one-line justified right-to-left paragraph)."""
+    if algn == "just" and rtl:
+        return "r"
+    return _ALIGN.get(algn or "l", "l")
 
 
 def _autofit(body_prs: list[etree._Element]) -> str | None:
