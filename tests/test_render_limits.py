@@ -337,3 +337,15 @@ def test_layouts_bloated_with_elements_are_refused_before_they_are_parsed():
         _render(hostile_decks.bloated_layouts())
     assert caught.value.code == "too_complex"
     assert "XML tags" in str(caught.value)
+
+
+def test_a_linked_picture_is_never_fetched_and_draws_nothing():
+    deck = hostile_decks._zip(hostile_decks._with_slide(
+        hostile_decks._picture("rId2").replace('r:embed="rId2"', 'r:link="rId2"'),
+        hostile_decks._image_rel("rId2", "http://127.0.0.1:9/linked.png", external=True),
+    ))  # fmt: skip
+    report, pdf = _render(deck)
+    assert [(w.code, w.message) for w in report.warnings] == [
+        ("picture_unsupported", "A linked (external) picture is not drawn.")
+    ]
+    assert b"/Subtype /Image" not in pdf and b"/Subtype /Form" not in pdf

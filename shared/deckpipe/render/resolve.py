@@ -364,9 +364,9 @@ class DeckResolver:
         if blip is None:
             return None
         rid = blip.get(R + "embed")
-        if not rid:
-            scope.warn("picture_unsupported", "A linked (external) picture is drawn as a grey box.")
-            return b""
+        if not rid:  # never fetched; LibreOffice, offline, draws nothing either
+            scope.warn("picture_unsupported", "A linked (external) picture is not drawn.")
+            return None
         try:
             data = part.related_part(rid).blob
         except Exception as exc:
