@@ -41,13 +41,14 @@ class AwsPlan:
     template: Path
     sources: dict[str, Path]
     installs: dict[str, list[str]]  # function -> its pip install argv
+    compiles: dict[str, list[str]]  # function -> compileall argv (empty without a 3.12 here)
     deploy: list[str]  # the sam deploy argv
     parameters: dict[str, str]
 
 
 def make_plan(*, region: str = DEFAULT_REGION, stack: str = sam.DEFAULT_STACK,
               build_dir: Path = aws_stage.DEFAULT_BUILD_DIR, parameters: list[str] | None = None,
-              template: Path = aws_stage.TEMPLATE) -> AwsPlan:
+              template: Path = aws_stage.TEMPLATE, python312: str | None = None) -> AwsPlan:
     """Check the options and pins, then stage; raises ``DeployError`` before staging if
     anything is wrong."""
     pins = aws_stage.lambda_pins()
@@ -64,8 +65,11 @@ def make_plan(*, region: str = DEFAULT_REGION, stack: str = sam.DEFAULT_STACK,
                for f in aws_stage.FUNCTIONS}
     staged = aws_stage.stage_template(build_dir, template)
     installs = {name: aws_stage.pip_argv(folder) for name, folder in sources.items()}
+    compiles = ({name: aws_stage.compile_argv(folder, python312)
+                 for name, folder in sources.items()} if python312 else {})
     deploy = sam.deploy_argv(staged, stack=stack, region=region, parameters=values)
-    return AwsPlan(region, stack, build_dir, staged, sources, installs, deploy, values)
+    return AwsPlan(region, stack, build_dir, staged, sources, installs, compiles, deploy,
+                   values)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +81,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--parameter", action="append", default=[], metavar="NAME=VALUE",
                        help="a template parameter (RetentionDays, AllowedOrigins, MaxReceives, "
                             "ConvertConcurrency, LogRetentionDays); repeatable")
+    group.add_argument("--lambda-python", metavar="PYTHON3.12",
+                       help="a CPython 3.12 that compiles the staged functions' bytecode "
+                            "(default: python3.12 on PATH; without one, Lambda compiles the "
+                            "modules at every cold start)")
     group.add_argument("--build-only", action="store_true",
                        help="stage and install the requirements for Lambda, deploy nothing")
 
@@ -89,20 +97,28 @@ def run(args: argparse.Namespace) -> int:
         return 2
     region = args.region or os.environ.get("AWS_REGION") or os.environ.get(
         "AWS_DEFAULT_REGION") or DEFAULT_REGION
+    python312 = aws_stage.lambda_python(args.lambda_python)
+    if args.lambda_python and python312 is None:
+        _say(f"deckpipe deploy: --lambda-python {args.lambda_python} is not a CPython 3.12 "
+             "(the functions' runtime)")
+        return 2
     try:
         plan = make_plan(region=region, stack=args.stack_name,
                          build_dir=args.build_dir or aws_stage.DEFAULT_BUILD_DIR,
-                         parameters=args.parameter)
+                         parameters=args.parameter, python312=python312)
     except DeployError as exc:
         _say(f"deckpipe deploy: {exc}")
         return 2
     except OSError as exc:
         _say(f"deckpipe deploy: cannot stage the functions: {exc}")
         return 2
+    if not plan.compiles:
+        _say("note: no CPython 3.12 here (--lambda-python), so no bytecode is shipped: each "
+             "cold start compiles the modules it imports (about half a second or more)")
     _say(f"stack {plan.stack}, region {plan.region}; staged {', '.join(plan.sources)} and "
          f"{plan.template.name} in {plan.build_dir}")
     if args.dry_run:
-        for argv in [*plan.installs.values(), plan.deploy]:
+        for argv in [*plan.installs.values(), *plan.compiles.values(), plan.deploy]:
             print(shell_line(argv), flush=True)
         _say("dry run: nothing was installed or sent to AWS")
         return 0
@@ -118,6 +134,11 @@ def run(args: argparse.Namespace) -> int:
         if subprocess.run(argv, check=False).returncode != 0:
             _say(f"\ndeckpipe deploy: pip could not install {name}'s requirements for Lambda "
                  "(see above); nothing was deployed")
+            return 1
+    for name, argv in plan.compiles.items():
+        _say(f"\n==> {name}: bytecode for python {aws_stage.PYTHON_VERSION}\n$ {shell_line(argv)}")
+        if subprocess.run(argv, check=False).returncode != 0:
+            _say(f"\ndeckpipe deploy: could not compile {name}; nothing was deployed")
             return 1
     if args.build_only:
         _say(f"\nbuilt {plan.build_dir}; deploy it with:\n{shell_line(plan.deploy)}")
