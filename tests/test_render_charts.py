@@ -349,3 +349,23 @@ def test_horizontal_bars_list_their_series_bottom_up():
     chart.legend.position = XL_LEGEND_POSITION.RIGHT
     page, _ = resolve(prs)
     assert text_item(page, "Second").box.y < text_item(page, "First").box.y
+
+
+def test_a_label_from_cells_takes_its_text_from_the_cached_label_range():
+    prs, chart = chart_of(XL_CHART_TYPE.LINE_MARKERS)
+    ser = chart.plots[0].series[0]._element
+    c15 = "http://schemas.microsoft.com/office/drawing/2012/chart"
+    ser.append(etree.fromstring(
+        f'<c:dLbls xmlns:c="{C[1:-1]}" xmlns:a="{A[1:-1]}"><c:dLbl><c:idx val="1"/><c:tx>'
+        '<c:rich><a:bodyPr/><a:p><a:fld id="{0}" type="CELLRANGE"><a:t>[CELLRANGE]</a:t>'
+        '</a:fld></a:p></c:rich></c:tx><c:dLblPos val="ctr"/><c:showVal val="0"/></c:dLbl>'
+        '<c:showVal val="0"/></c:dLbls>'
+    ))  # fmt: skip
+    ser.append(etree.fromstring(
+        f'<c:extLst xmlns:c="{C[1:-1]}" xmlns:c15="{c15}"><c:ext uri="x"><c15:datalabelsRange>'
+        '<c15:f>Sheet1!$D$2:$D$5</c15:f><c15:dlblRangeCache><c:ptCount val="4"/>'
+        '<c:pt idx="1"><c:v>Second point, from cells</c:v></c:pt></c15:dlblRangeCache>'
+        "</c15:datalabelsRange></c:ext></c:extLst>"
+    ))  # fmt: skip
+    page, _ = resolve(prs)
+    assert "Second point, from cells" in texts(page)

@@ -269,9 +269,15 @@ def lines(canvas: Canvas, g: Group, plane: Plane, scale: Scale) -> None:
                 v_plot = acc[i] / (totals[i] or 1.0) if g.grouping == "percentStacked" else acc[i]
             else:
                 v_plot = v
+            x = s.xs[i] if i < len(s.xs) and s.xs[i] is not None else float(i + 1)
             if scatter and plane.x_scale is not None:
-                x = s.xs[i] if i < len(s.xs) and s.xs[i] is not None else float(i + 1)
                 pts.append((plane.x(x), plane.value(v_plot, scale)))
+            elif scatter and not plane.horizontal:
+                # in a combination chart the x values run 1..n across the categories'
+                # slots, as LibreOffice places such a series on its own x axis
+                r = plane.rect
+                pts.append((r.x + (x - 0.5) / max(plane.n_cat, 1) * r.w,
+                            plane.value(v_plot, scale)))
             else:
                 pts.append(plane.point(i, v_plot, scale))
             vals.append((i, v))
