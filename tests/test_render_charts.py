@@ -369,3 +369,19 @@ def test_a_label_from_cells_takes_its_text_from_the_cached_label_range():
     ))  # fmt: skip
     page, _ = resolve(prs)
     assert "Second point, from cells" in texts(page)
+
+
+def test_a_3d_pie_is_tilted_with_a_darker_front_wall_and_keeps_every_slice():
+    prs, chart = chart_of(XL_CHART_TYPE.PIE, series=(("S1", (5, 3, 2, 1)),))
+    chart.plots[0]._element.tag = C + "pie3DChart"
+    page, warnings = resolve(prs)
+    paths = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "path"]
+    colours = {i.fill.color for i in paths}
+    faces = [i for i in paths if i.fill.color in {p.fill.color for p in paths[-4:]}][-4:]
+    assert len(faces) == 4  # every value has its slice
+    walls = [i for i in paths if i not in faces]
+    assert walls and all(min(w.fill.color) < max(f.fill.color) for w in walls for f in faces[:1])
+    assert len(colours) > 4  # the walls are darker shades of the slices
+    box = faces[0].box
+    top_share = max(y for op, pts in faces[0].path if op != "Z" for y in pts[1:2])
+    assert 0.35 < box.h * top_share / box.w < 0.6  # an ellipse, not a circle

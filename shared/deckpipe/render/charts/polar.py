@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..model import Box, Fill, ShapeItem, Stroke
-from ..xml import C
+from ..xml import C, num
 from .axes import gridlines, tick_labels_shown, tick_texts, value_scale
 from .geometry import polygon, sector
 from .labels import data_labels
@@ -19,6 +19,9 @@ def pie(canvas: Canvas, g: Group, rect: Box) -> None:
     if not g.series:
         return
     hole = fraction_val(g.val("holeSize", "50")) if g.kind == "doughnut" else 0.0
+    if g.name == "pie3DChart" and len(g.series[0].values) > 0:
+        _pie_3d(canvas, g, rect)
+        return
     d = min(rect.w, rect.h)
     pie_box = Box(rect.x + (rect.w - d) / 2, rect.y + (rect.h - d) / 2, d, d)
     rings = g.series if g.kind == "doughnut" else g.series[:1]
@@ -69,6 +72,59 @@ def pie(canvas: Canvas, g: Group, rect: Box) -> None:
                     pie_box.cy - dist * math.cos(mid),
                 )
             angle += sweep
+
+
+DEPTH = 0.11  # a tilted 3-D pie's height, as a fraction of its width (LibreOffice's look)
+
+
+def _pie_3d(canvas: Canvas, g: Group, rect: Box) -> None:
+    """A 3-D pie as LibreOffice shows it: tilted by the view's ``rotX`` (an
+    ellipse) with a darker side wall along its front half; no value is lost."""
+    chart = g.element.getparent().getparent() if g.element.getparent() is not None else None
+    view = chart.find(C + "view3D") if chart is not None else None
+    rot_x = float(num(view.find(C + "rotX").get("val") if view is not None
+                      and view.find(C + "rotX") is not None else None, 30))  # fmt: skip
+    squash = max(0.9 * math.sin(math.radians(min(max(rot_x, 10.0), 90.0))), 0.2)
+    w = 0.9 * min(rect.w, rect.h / (squash + DEPTH))
+    h, depth = w * squash, w * DEPTH
+    box = Box(rect.x + (rect.w - w) / 2, rect.y + (rect.h - h - depth) / 2, w, h + depth)
+    top = h / (h + depth)  # the top ellipse's share of the box's height
+    s = g.series[0]
+    values = [max(v or 0.0, 0.0) for v in s.values]
+    total = sum(values)
+    if total <= 0:
+        return
+    series_fill = series_style(canvas, g, s, 1)[0]
+    line = canvas.line(s.sp_pr)
+    outline = line if isinstance(line, Stroke) else None
+
+    def at(angle: float, drop: float = 0.0) -> tuple[float, float]:
+        a = math.radians(angle)
+        return 0.5 + 0.5 * math.sin(a), (0.5 - 0.5 * math.cos(a)) * top + drop
+
+    slices, angle = [], float(g.val("firstSliceAng", "0") or 0)
+    for i, v in enumerate(values):
+        if v > 0:
+            sweep = v / total * 360
+            slices.append((angle, sweep, point_fill(canvas, s, i, len(values), g.vary_colors,
+                                                    series_fill)))  # fmt: skip
+            angle += sweep
+    walls, faces = [], []
+    for start, sweep, fill in slices:
+        steps = max(2, int(sweep / 3) + 1)
+        arc = [start + sweep * k / steps for k in range(steps + 1)]
+        front = [a for a in arc if 90 <= a % 360 <= 270]
+        if len(front) > 1 and fill is not None:
+            side = [at(a) for a in front] + [at(a, 1 - top) for a in reversed(front)]
+            dark = Fill(tuple(c * 0.7 for c in fill.color))  # type: ignore[arg-type]
+            walls.append(ShapeItem("path", box, dark, outline, 0.0, _closed(side)))
+        face = [at(a) for a in arc] + ([] if sweep >= 359.99 else [(0.5, 0.5 * top)])
+        faces.append(ShapeItem("path", box, fill, outline, 0.0, _closed(face)))
+    canvas.items.extend(walls + faces)
+
+
+def _closed(points: list[tuple[float, float]]) -> tuple:
+    return (("M", points[0]), *(("L", p) for p in points[1:]), ("Z", ()))
 
 
 def radar(canvas: Canvas, g: Group, rect: Box, cat_ax, val_ax) -> None:  # type: ignore[no-untyped-def]
