@@ -385,3 +385,17 @@ def test_a_3d_pie_is_tilted_with_a_darker_front_wall_and_keeps_every_slice():
     box = faces[0].box
     top_share = max(y for op, pts in faces[0].path if op != "Z" for y in pts[1:2])
     assert 0.35 < box.h * top_share / box.w < 0.6  # an ellipse, not a circle
+
+
+def test_a_category_axis_crossing_at_the_maximum_sits_on_top_with_its_labels_above():
+    from pptx.enum.chart import XL_AXIS_CROSSES
+
+    prs, chart = chart_of(XL_CHART_TYPE.LINE)
+    chart.value_axis.crosses = XL_AXIS_CROSSES.MAXIMUM  # written on the category axis
+    assert chart.category_axis._element.find(C + "crosses").get("val") == "max"
+    page, _ = resolve(prs)
+    gridlines = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "line"
+                 and i.box.h == 0 and i.box.w > 100]  # fmt: skip
+    plot_top = min(g.box.y for g in gridlines)
+    label_a = text_item(page, "A")
+    assert label_a.box.y + label_a.box.h <= plot_top + 0.5

@@ -12,7 +12,7 @@ import math
 from lxml import etree
 
 from ..model import Box, ShapeItem
-from ..xml import C, local
+from ..xml import C, local, num
 from . import plots
 from .axes import (
     TICK,
@@ -169,6 +169,8 @@ def draw(
                 angle = 0.0
                 lines = max((len(wrap(c, cfont, slot)) for c in cat_labels), default=1)
                 bottom = cfont.size * 1.25 * min(lines, 3) + TICK + 2
+    if not horizontal and show_cat and val(cat_ax, "crosses") == "max" and not deleted(cat_ax):
+        top, bottom = max(top, bottom), TICK  # the x axis and its labels sit at the top
     # axis titles go outside the tick labels: (title, side of the plot, tick-label room)
     titles = [
         (t, side, room)
@@ -269,10 +271,10 @@ def draw(
             plots.lines(canvas, g, plane, scale)
 
     # axis lines, tick marks and labels
-    cross = _crossing(val_ax, vscale)
+    cross = _crossing(cat_ax, vscale)
     cat_line_at = plane.value(cross, vscale)
     if scatter and x_scale is not None:
-        val_line_at = plane.x(_crossing(cat_ax, x_scale))
+        val_line_at = plane.x(_crossing(val_ax, x_scale))
     else:
         val_line_at = r.y + r.h if horizontal else r.x
         if plane.cat_reverse:
@@ -339,13 +341,15 @@ def draw(
         pos = val(cat_ax, "tickLblPos", "nextTo")
         if scatter and x_scale is not None:
             at = cat_line_at if pos == "nextTo" else r.y + r.h
+            at = max(at, r.y) if low.get(pos or "", True) else r.y
+            on_top = at <= r.y + 0.5 and (pos == "high" or cat_line_at <= r.y + 0.5)
             value_labels(
                 canvas,
                 [(plane.x(t), s) for t, s in ctexts],
                 cfont,
-                max(at, r.y) if low.get(pos or "", True) else r.y,
+                at,
                 False,
-                1,
+                -1 if on_top else 1,  # an x axis at the top has its labels above it
             )
         else:
             _category_labels(
@@ -355,9 +359,17 @@ def draw(
 
 
 def _crossing(axis: etree._Element | None, scale: Scale) -> float:
-    """Where the other axis crosses this one (``c:crosses``/``c:crossesAt`` of the other)."""
-    # the crossing is stored on the crossing axis; callers pass the axis that is crossed
+    """Where ``axis`` sits on the perpendicular axis's ``scale``: its ``c:crossesAt``,
+    or ``c:crosses`` min/max, else zero (clipped to the scale)."""
     lo, hi = min(scale.lo, scale.hi), max(scale.lo, scale.hi)
+    at = val(axis, "crossesAt")
+    if at is not None:
+        return min(max(num(at), lo), hi)
+    crosses = val(axis, "crosses", "autoZero")
+    if crosses == "max":
+        return hi
+    if crosses == "min":
+        return lo
     return min(max(0.0, lo), hi)
 
 
@@ -418,6 +430,8 @@ def _category_labels(
         lines = wrap(text, font, slot * skip)
         h = font.size * 1.25 * len(lines)
         w = max(slot * skip, max(text_width(t, font) for t in lines) + 6)
+        above = pos == "nextTo" and y <= r.y + 0.5  # an axis at the top: labels over it
+        top = y - TICK - h if above else y + TICK
         canvas.items.append(
-            label("\n".join(lines), Box(c - w / 2, y + TICK, w, h), font, "ctr", "t")
+            label("\n".join(lines), Box(c - w / 2, top, w, h), font, "ctr", "b" if above else "t")
         )
