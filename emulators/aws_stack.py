@@ -103,8 +103,9 @@ def serve(args: argparse.Namespace) -> int:
     os.environ.update(stack.environment())
     os.environ.update(DECKPIPE_UPLOAD_URL=urls["upload"], DECKPIPE_STATUS_URL=urls["status"],
                       DECKPIPE_RESULT_URL=urls["result"])
-    # As deployed (deploy/aws/template.yaml): a deck must fit in Lambda's 6 MB payload.
-    os.environ.setdefault("DECKPIPE_MAX_UPLOAD_BYTES", str(4 << 20))
+    # As deployed (deploy/aws/template.yaml): decks up to 100 MiB, those of 4 MiB or more
+    # (DECKPIPE_DIRECT_UPLOAD_BYTES) sent straight to moto's S3 under a presigned POST.
+    os.environ.setdefault("DECKPIPE_MAX_UPLOAD_BYTES", str(100 << 20))
     for name, slot in slots.items():
         module = awslocal.load_function(FUNCTIONS_DIR / name / "lambda_function.py",
                                         f"deckpipe_local_{name}")

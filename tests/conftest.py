@@ -10,6 +10,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from aws_dev import aws_dev_stack  # noqa: F401 - the session's deckpipe dev --cloud aws
 from aws_moto import moto_endpoint  # noqa: F401 - the session's moto server (AWS backends)
 from tests_support import STACK_FUNCTION_ENV
 

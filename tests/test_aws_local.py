@@ -180,6 +180,9 @@ def test_deckpipe_dev_cloud_aws_serves_a_deck_and_stops_on_sigterm(corpus, tmp_p
         assert view["state"] == "done" and view["result"]["pages"] == visible_slide_count(deck)
         pdf = requests.get(view["result_url"], timeout=30)
         assert len(PdfReader(io.BytesIO(pdf.content)).pages) == view["result"]["pages"]
+        # As the template: 100 MiB, decks of 4 MiB or more straight to S3 (presigned POST).
+        config = requests.get(urls["upload"] + "/config.json", timeout=10).json()
+        assert (config["maxUploadBytes"], config["directUploadBytes"]) == (100 << 20, 4 << 20)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
     finally:
