@@ -1,56 +1,34 @@
-"""The upload page in Debian's Chromium against the local AWS stack
-(``python -m deckpipe_emulators.aws_stack``: moto, the Lambda handlers behind function URL
-fronts, convert on event source mappings): choose a deck, follow it, download its PDF."""
+"""The upload page in Debian's Chromium against the local AWS stack (``deckpipe dev --cloud
+aws``, the session's ``aws_dev_stack``: moto, the Lambda handlers behind function URL fronts,
+convert on event source mappings). What only AWS has: a large deck goes from the browser
+straight to S3 as one presigned POST form, with byte progress, and its PDF comes back through
+``result``'s 303 to a presigned GET. The rest of the page's tests run on this stack too
+(``page_stack``'s ``aws`` in test_page_browser.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
+from aws_dev import BUCKET, AwsDevStack
 from playwright.sync_api import Browser, expect
-from test_page_browser import Browsing, pdf_pages
+from test_page_browser import (
+    RECORD_STATUS_TEXTS,
+    Browsing,
+    _big_deck,
+    _upload_percents,
+    pdf_pages,
+)
 from tests_support import visible_slide_count
-
-DECK = "decks/tika/testPPT_groups.pptx"
-
-
-@pytest.fixture(scope="module")
-def aws_stack(tmp_path_factory) -> Iterator[SimpleNamespace]:
-    folder = tmp_path_factory.mktemp("aws-stack")
-    ports = [f"--{name}-port=0" for name in ("upload", "status", "result", "moto")]
-    with (folder / "stack.err").open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "deckpipe_emulators.aws_stack", *ports],
-            stdout=subprocess.PIPE, stderr=log, text=True, cwd=folder, start_new_session=True,
-        )
-    try:
-        urls = next((parsed for line in process.stdout
-                     if "upload" in (parsed := json.loads(line))), None)
-        assert urls, (folder / "stack.err").read_text()[-2000:]
-        threading.Thread(target=process.stdout.read, daemon=True).start()
-        yield SimpleNamespace(urls=urls)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 0
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture
-def tab(browser: Browser, aws_stack) -> Iterator[Browsing]:
+def tab(browser: Browser, aws_dev_stack: AwsDevStack) -> Iterator[Browsing]:
     context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30_000)
     page = context.new_page()
-    browsing = Browsing(page, aws_stack)
+    browsing = Browsing(page, aws_dev_stack)
     page.on("pageerror", lambda error: browsing.errors.append(f"uncaught: {error}"))
     page.on("console", lambda message: (
         "Content Security Policy" in message.text
@@ -62,12 +40,38 @@ def tab(browser: Browser, aws_stack) -> Iterator[Browsing]:
     assert browsing.errors == []
 
 
-def test_choose_a_deck_and_download_its_pdf_on_the_aws_stack(tab: Browsing, corpus: Path):
+def test_a_large_deck_goes_straight_to_s3_as_one_form_with_byte_progress(
+    tab: Browsing, corpus: Path, tmp_path: Path
+) -> None:
+    deck = _big_deck(corpus, tmp_path, 12)  # over Lambda's 6 MB, over the 4 MiB threshold
+    # On loopback the whole form leaves in one go; a link of 8 MiB/s up (Chromium's own
+    # throttling) lets the page report the bytes as a person's connection would.
+    devtools = tab.page.context.new_cdp_session(tab.page)
+    devtools.send("Network.enable")
+    devtools.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1,
+        "uploadThroughput": 8 << 20})
+    bucket = f"{tab.stack.urls['moto']}/{BUCKET}"
+    to_bucket: list[str] = []
+    tab.page.on("request", lambda r: r.url.startswith(tab.stack.urls["moto"])
+                and to_bucket.append(f"{r.method} {r.url}"))
+    to_upload: list[str] = []
+    tab.page.on("request", lambda r: r.url.startswith(tab.stack.urls["upload"])
+                and r.method == "POST" and to_upload.append(r.headers.get("content-type", "")))
+    tab.page.add_init_script(RECORD_STATUS_TEXTS)
     tab.open()
-    expect(tab.page.get_by_text("Up to 4 MiB each")).to_be_visible()  # Lambda's payload
-    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(corpus / DECK)
-    name = Path(DECK).name
-    card = tab.wait_for_state(name, "done")
-    deck = (corpus / DECK).read_bytes()
-    expect(card).to_contain_text(f"Done: {visible_slide_count(deck)} pages")
-    assert pdf_pages(tab.download(name)) == visible_slide_count(deck)
+    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(deck)
+    card = tab.wait_for_state(deck.name, "done")
+
+    percents = _upload_percents(tab.page.evaluate("window.__statusTexts"))
+    assert len({p for p in percents if 0 < p < 100}) >= 3, percents  # real byte progress
+    assert percents == sorted(percents)
+    # One POST of the form to the bucket; the upload function saw only the announce and the
+    # completion (JSON), never the deck.
+    assert [line for line in to_bucket if line.startswith("POST")] == [f"POST {bucket}"]
+    assert to_upload and all(t.startswith("application/json") or t == "" for t in to_upload)
+    job_id = card.get_attribute("data-job-id")
+    assert tab.stack.deck_stored(job_id)
+    pages = visible_slide_count(deck.read_bytes())
+    expect(card).to_contain_text(f"Done: {pages} pages")
+    assert pdf_pages(tab.download(deck.name)) == pages  # through the 303 to a presigned GET
