@@ -88,12 +88,15 @@ class Browsing:
         return Path(download.path()).read_bytes()
 
 
-@pytest.fixture(params=["emulators", "serve"])
+@pytest.fixture(params=["emulators", "serve", "aws"])
 def page_stack(request) -> LocalStack | SimpleNamespace:
-    """Where the page and the API are: the emulator stack's functions, or ``deckpipe serve``
-    with the page at ``BASE/upload/`` (as on a function) and the API on the same origin."""
+    """Where the page and the API are: the emulator stack's functions, ``deckpipe serve``
+    with the page at ``BASE/upload/`` (as on a function) and the API on the same origin, or
+    ``deckpipe dev --cloud aws`` (the Lambda handlers on moto, PDFs by presigned GET)."""
     if request.param == "emulators":
         return request.getfixturevalue("stack")
+    if request.param == "aws":
+        return request.getfixturevalue("aws_dev_stack")
     base = request.getfixturevalue("local_service").url
     return SimpleNamespace(urls={name: f"{base}/{name}" for name in ("upload", "status", "result")})
 
