@@ -7,6 +7,7 @@ straight to S3 as one presigned POST form, with byte progress, and its PDF comes
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +76,28 @@ def test_a_large_deck_goes_straight_to_s3_as_one_form_with_byte_progress(
     pages = visible_slide_count(deck.read_bytes())
     expect(card).to_contain_text(f"Done: {pages} pages")
     assert pdf_pages(tab.download(deck.name)) == pages  # through the 303 to a presigned GET
+
+
+def test_a_large_file_that_is_no_deck_fails_in_plain_words_after_its_post(
+    tab: Browsing, tmp_path: Path
+) -> None:
+    """Only the stored object shows what a big file is: completion refuses it (and deletes it),
+    and the card says why in plain words, with no retry offered."""
+    fake = tmp_path / "scan.pptx"
+    fake.write_bytes(b"%PDF-1.7\n" + os.urandom(5 << 20))  # over the 4 MiB threshold
+    posts: list[str] = []
+    tab.page.on("request", lambda r: r.url.startswith(tab.stack.urls["moto"])
+                and r.method == "POST" and posts.append(r.url))
+    tab.open()
+    upload = tab.stack.urls["upload"]
+    with tab.page.expect_response(lambda r: r.request.method == "POST"
+                                  and r.url.rstrip("/") == upload) as announced:
+        tab.page.get_by_label("Choose PowerPoint decks").set_input_files(fake)
+    job_id = announced.value.json()["job_id"]
+    card = tab.wait_for_state(fake.name, "failed")
+    expect(card.locator(".error-line")).to_contain_text(
+        "This file is not a PowerPoint presentation.")
+    expect(card.get_by_role("button", name="Try again")).to_be_hidden()
+    assert posts == [f"{tab.stack.urls['moto']}/{BUCKET}"]  # it did go to the bucket
+    assert tab.stack.status(job_id)["error"]["code"] == "not_a_presentation"
+    assert not tab.stack.deck_stored(job_id)
