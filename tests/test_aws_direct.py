@@ -103,6 +103,31 @@ def test_browser_origins_are_where_the_links_point(rt, moto_endpoint):
     assert rt.blobs.browser_origins == (moto_endpoint,)
 
 
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_links_are_signed_sigv4_at_the_buckets_own_endpoint_in_the_cloud(
+    region, moto_endpoint
+):
+    """Buckets made since June 2020 refuse SigV2, which botocore would use for presigned
+    links in these older regions; the global endpoint redirects a young bucket elsewhere
+    than the page's connect-src. Signing is local: nothing here reaches AWS (moto_endpoint
+    only sets the session's fake credentials)."""
+    from deckpipe.backends.s3 import S3BlobStore
+
+    store = S3BlobStore("deckpipe-decks-abc", region=region)
+    host = "s3.amazonaws.com" if region == "us-east-1" else f"s3.{region}.amazonaws.com"
+    origin = f"https://deckpipe-decks-abc.{host}"
+    target = store.upload_target("inputs/x.pptx", content_type=PPTX, size=10 << 20,
+                                 origin=None, expires=timedelta(minutes=15))
+    assert target.url == origin + "/"
+    assert target.fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    assert f"/{region}/s3/aws4_request" in target.fields["x-amz-credential"]
+    assert "signature" not in target.fields and "AWSAccessKeyId" not in target.fields
+    link = store.download_url("results/x.pdf", filename="x.pdf", disposition="attachment",
+                              expires=timedelta(minutes=5))
+    assert link.startswith(origin + "/results/x.pdf?") and "X-Amz-Signature=" in link
+    assert store.browser_origins == (origin,)
+
+
 def object_created(bucket: str, key: str, size: int) -> dict:
     """S3's "Object Created" event as EventBridge delivers it to a Lambda function."""
     return {

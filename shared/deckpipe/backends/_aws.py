@@ -47,8 +47,10 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
-def client(service: str, *, region: str, endpoint_url: str | None = None) -> Any:
-    """A boto3 client for ``service`` with deckpipe's bounds (one per instance, thread-safe).
+def client(service: str, *, region: str, endpoint_url: str | None = None,
+           config: Config | None = None) -> Any:
+    """A boto3 client for ``service`` with deckpipe's bounds (one per instance, thread-safe);
+    ``config`` adds a service's own options to them.
 
     The clients share one session, so the second and third load botocore's data files
     from its cache instead of again (a cold start's largest cost after the imports).
@@ -56,7 +58,7 @@ def client(service: str, *, region: str, endpoint_url: str | None = None) -> Any
     """
     with _session_lock:
         return _session().client(service, region_name=region, endpoint_url=endpoint_url,
-                                 config=CONFIG)
+                                 config=CONFIG.merge(config) if config else CONFIG)
 
 
 def error_code(exc: ClientError) -> str:

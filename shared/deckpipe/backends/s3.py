@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ..blobs import (
@@ -46,6 +47,12 @@ MIN_PART = 5 << 20  # S3's smallest part but the last
 READ_CHUNK = 256 * 1024  # what a streamed read yields at a time
 SEEK_BUFFER = 256 * 1024  # what the seekable reader fetches per range request
 MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+# Presigned links signed with SigV4 (botocore signs them with SigV2 in the older regions, which
+# buckets created since June 2020 refuse) at the bucket's regional virtual-host endpoint (the
+# global one answers a young bucket with a redirect the page's connect-src does not name).
+# Virtual hosts only in the cloud: an endpoint such as moto's is addressed by path.
+SIGNING = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+SIGNING_AT_ENDPOINT = Config(signature_version="s3v4")
 
 
 class S3BlobStore(BlobStore, DirectTransfer):
@@ -58,7 +65,8 @@ class S3BlobStore(BlobStore, DirectTransfer):
         s3_client: Any = None,
         part_size: int = 8 << 20,
     ) -> None:
-        self._s3 = s3_client or client("s3", region=region, endpoint_url=endpoint_url)
+        self._s3 = s3_client or client("s3", region=region, endpoint_url=endpoint_url,
+                                       config=SIGNING_AT_ENDPOINT if endpoint_url else SIGNING)
         self._bucket = bucket
         self._part_size = max(MIN_PART, part_size)
 
