@@ -60,6 +60,7 @@ def test_a_message_past_the_redrive_count_fails_its_job_through_the_dead_letter_
     aws_dev_stack, make_deck
 ):
     stack = aws_dev_stack
+    stack.wait_until_queues_are_empty()  # the session's stack: no other test's message left
     worker = stack.convert_worker()
     os.kill(worker, signal.SIGSTOP)  # the stack's consumer holds still ...
     try:

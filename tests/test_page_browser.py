@@ -1,4 +1,5 @@
-"""The upload page in a real browser, against the real emulator stack and ``deckpipe serve``.
+"""The upload page in a real browser, against the real emulator stack, ``deckpipe serve`` and
+the local AWS stack (``deckpipe dev --cloud aws``).
 
 Debian's Chromium, driven by Playwright (which never downloads a browser of its own here),
 does what a person does: picks or drops decks, watches progress, downloads PDFs, reloads,
