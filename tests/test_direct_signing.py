@@ -36,7 +36,10 @@ def key() -> rsa.RSAPrivateKey:
 
 
 @pytest.fixture
-def store(key) -> GcsBlobStore:
+def store(key, monkeypatch) -> GcsBlobStore:
+    # A client made while an emulator's address is in the environment (other tests' stacks
+    # put it there) would sign for the emulator; these tests are about Cloud Storage.
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
     credentials = service_account.Credentials.from_service_account_info({

@@ -20,7 +20,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect
+from playwright.sync_api import Browser, FileChooser, Locator, Page, Route, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pypdf import PdfReader
 from tests_support import STACK_MAX_UPLOAD, visible_slide_count
 
@@ -388,6 +389,26 @@ def _tab_to(page: Page, target: str, limit: int = 25) -> None:
     raise AssertionError(f"Tab never reached {target!r}; last focus: {_focused(page)!r}")
 
 
+def _choose_by_keyboard(page: Page, tries: int = 3) -> FileChooser:
+    """Space on the focused file input opens the chooser.
+
+    Headless Chromium now and then ignores the first key press after focus moved there
+    (about one run in ten, with the input focused and no key handler on the page); the
+    key is pressed again, with the focus checked each time. A page whose input cannot be
+    activated from the keyboard fails every try.
+    """
+    for attempt in range(tries):
+        assert page.evaluate("() => document.activeElement.id") == "file-input"
+        try:
+            with page.expect_file_chooser(timeout=5_000) as chooser:
+                page.keyboard.press("Space")  # the key that activates a focused file input
+            return chooser.value
+        except PlaywrightTimeoutError:
+            if attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def test_keyboard_only_walk_through(tab: Browsing, corpus: Path) -> None:
     tab.open()
     page = tab.page
@@ -396,9 +417,7 @@ def test_keyboard_only_walk_through(tab: Browsing, corpus: Path) -> None:
     assert label_outline == "solid"  # the focused picker is visibly marked
     rel = SMALL_DECKS[2]
     name = Path(rel).name
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")  # the key that activates a focused file input
-    chooser.value.set_files(corpus / rel)
+    _choose_by_keyboard(page).set_files(corpus / rel)
     tab.wait_for_state(name, "done")
     expect(page.locator("#announcer")).to_have_text(f"{name}: the PDF is ready to download.")
 
