@@ -122,10 +122,16 @@ class Faults:
         ]
 
     def _wait_for(self, service: str, role: str | None, timeout: float = 20.0) -> list[int]:
-        """The pids to kill; a conversion child exists only while a deck renders: wait."""
+        """The pids to kill. A conversion child exists only while a deck renders, and a
+        converting service's worker or main process is killed while it converts (it has a
+        conversion child), so the kill strands a job: wait for that, up to `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
             found = [proc.pid for proc in self._of(service, role)]
+            if service in CONVERTING_SERVICES and role in ("worker", "main"):
+                busy = {proc.pid for proc in self._of(service, "child")}
+                if not busy and time.monotonic() <= deadline:
+                    found = []
             if found or time.monotonic() > deadline:
                 return found
             time.sleep(0.05)
