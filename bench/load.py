@@ -113,8 +113,8 @@ class Job:
 
 def outcome_of(response: requests.Response) -> str:
     """'202', or '503 unavailable': the status and the JSON error code, 'not-json' if none."""
-    if response.status_code < 400:
-        return str(response.status_code)
+    if response.status_code < 400 or response.request.method == "HEAD":
+        return str(response.status_code)  # a HEAD answer has no body to carry a code
     try:
         code = response.json()["error"]["code"]
     except (ValueError, KeyError, TypeError):
