@@ -7,6 +7,7 @@ page in Chromium, as test_page_browser drives it against the emulator stack.
 from __future__ import annotations
 
 import io
+import json
 import socket
 from pathlib import Path
 from types import SimpleNamespace
@@ -176,3 +177,24 @@ def test_the_page_converts_three_dropped_decks(tab, corpus):
     for name, data in files:
         tab.wait_for_state(name, "done")
         assert pdf_pages(tab.download(name)) == visible_slide_count(data)
+
+
+def test_a_declared_oversize_body_is_refused_before_it_is_sent(local_service):
+    """The server refuses it by its Content-Length (waitress's own refusal, as JSON): the
+    client sends the headers alone and still gets its answer."""
+    from urllib.parse import urlsplit
+
+    address = urlsplit(local_service.url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+        conn.sendall(b"POST /upload HTTP/1.1\r\nHost: deckpipe\r\n"
+                     b"Content-Type: application/octet-stream\r\n"
+                     b"Content-Length: 209715200\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = conn.recv(65536)  # a server waiting for the body times this out: a failure
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert json.loads(body)["error"]["code"] == "too_large"

@@ -299,7 +299,10 @@ def _bind(app: Any, host: str, port: int, settings: Settings) -> Any:
         return create_server(
             app, host=host, port=port, threads=WSGI_THREADS, connection_limit=256,
             channel_timeout=60, cleanup_interval=10, asyncore_use_poll=True,
-            max_request_body_size=2 * settings.max_upload_bytes + (1 << 20), ident="deckpipe",
+            # A body the upload would refuse by its declared length anyway is refused by
+            # waitress at once (413 JSON), before it buffers a byte of it.
+            max_request_body_size=settings.max_upload_bytes + web.MULTIPART_SLACK + 1,
+            ident="deckpipe",
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
