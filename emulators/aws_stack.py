@@ -116,6 +116,7 @@ def serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    threading.Thread(target=run_reaper, args=(stop,), daemon=True).start()
     print(json.dumps({**urls, "moto": endpoint}), flush=True)
     print(f"deckpipe dev --cloud aws: the local AWS stack is up (moto on {endpoint})\n\n"
           f"  open the upload page:  {urls['upload']}/\n\n"
@@ -140,6 +141,24 @@ def serve(args: argparse.Namespace) -> int:
             server.shutdown()
         moto.stop()
     return 0
+
+
+REAPER_EVERY_SECONDS = 10.0
+
+
+def run_reaper(stop: threading.Event) -> None:
+    """What the EventBridge schedule does in the cloud: invoke the reaper function now and
+    then, so a job whose message or worker is gone ends here too."""
+    from deckpipe import awslocal
+
+    module = awslocal.load_function(FUNCTIONS_DIR / "reaper" / "lambda_function.py",
+                                    "deckpipe_local_reaper")
+    event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    while not stop.wait(REAPER_EVERY_SECONDS):
+        try:
+            module.handler(event, awslocal.LambdaContext("reaper", 120.0))
+        except Exception as exc:  # noqa: BLE001 - moto restarting: the next pass tries again
+            print(f"reaper: {exc!r}", file=sys.stderr, flush=True)
 
 
 def convert_worker() -> int:
