@@ -73,6 +73,18 @@ class Stack(Protocol):
         ...
 
 
+def stop_group(popen: subprocess.Popen, *, grace: float) -> None:
+    """SIGTERM the process group a stack runs in; SIGKILL it after ``grace`` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(popen.pid, signal.SIGTERM)
+    try:
+        popen.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait()
+
+
 # -- processes from /proc ------------------------------------------------------------------
 
 
@@ -259,16 +271,8 @@ class ServeStack:
         raise RuntimeError(f"deckpipe serve did not start; see {self.data_dir / 'serve.log'}")
 
     def stop(self) -> None:
-        if self._popen is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._popen.pid, signal.SIGTERM)
-        try:
-            self._popen.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._popen.pid, signal.SIGKILL)
-            self._popen.wait()
+        if self._popen is not None:
+            stop_group(self._popen, grace=30)
 
     def processes(self) -> list[Proc]:
         if self._popen is None:
@@ -339,16 +343,8 @@ class AwsStack:
         self.moto_url = urls["moto"]
 
     def stop(self) -> None:
-        if self._popen is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self._popen.pid, signal.SIGTERM)
-        try:
-            self._popen.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._popen.pid, signal.SIGKILL)
-            self._popen.wait()
+        if self._popen is not None:
+            stop_group(self._popen, grace=60)
 
     def processes(self) -> list[Proc]:
         # main: moto and the HTTP fronts; worker: convert; child: its conversions.
