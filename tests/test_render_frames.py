@@ -8,11 +8,12 @@ import pptx
 import pytest
 from pptx.chart.data import CategoryChartData, XyChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.oxml.ns import qn
 from pptx.util import Inches
 from pypdf import PdfReader
 from tests_support import resolve
 
-from deckpipe.render import render_deck
+from deckpipe.render import fonts, render_deck
 from deckpipe.render.charts import nice_scale
 from deckpipe.render.model import ShapeItem, TextItem
 from deckpipe.render.resolve import DeckResolver
@@ -62,9 +63,36 @@ def test_table_default_style_header_bands_and_text():
              for t in ["".join(r.text for p in i.paragraphs for r in p.runs)]}  # fmt: skip
     head_run = cells["r0c0"].paragraphs[0].runs[0]
     body_run = cells["r1c1"].paragraphs[0].runs[0]
-    assert head_run.bold and close(head_run.color, (1, 1, 1))
+    # LibreOffice's copies of the built-in styles set no bold (its references)
+    assert not head_run.bold and close(head_run.color, (1, 1, 1))
     assert not body_run.bold and close(body_run.color, (0, 0, 0))
     assert cells["r1c1"].box.x == pytest.approx(72 + 144)
+
+
+def test_themed_style_bands_are_the_accent_at_forty_percent_and_rows_fit_font_metrics():
+    prs, slide = blank()
+    shape = slide.shapes.add_table(4, 2, Inches(1), Inches(1), Inches(4), Inches(0.4))
+    tbl = shape.table._tbl
+    tbl.tblPr.find(qn("a:tableStyleId")).text = "{3C2FFA5D-87B4-456A-9821-1D502468CF0F}"
+    for tr in tbl.tr_lst:
+        tr.set("h", "0")  # as generators write: the height is the text's
+    for r in range(4):
+        for c in range(2):
+            shape.table.cell(r, c).text = f"[{r},{c}]"
+    page, _ = resolve(prs)
+    rects = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "rect"]
+    fills = sorted((i for i in rects if i.fill and i.box.x == pytest.approx(72)),
+                   key=lambda f: f.box.y)  # fmt: skip
+    header, band1 = fills[0], fills[1]
+    assert close(header.fill.color, ACCENT1) and header.fill.alpha == 1.0
+    assert close(band1.fill.color, ACCENT1) and band1.fill.alpha == pytest.approx(0.4)
+    # Rows are as tall as their laid-out text: the fonts' ascent + descent
+    # (no line gap) plus the cell's top and bottom insets, 3.6 pt each.
+    face = fonts.primary_face("Calibri", False, False)
+    pitch = 18 * (face.ascent + face.descent) + 7.2
+    ys = [f.box.y for f in fills]  # rows 0, 1 and 3 (band 2 rows have no fill)
+    assert [ys[1] - ys[0], ys[2] - ys[1]] == pytest.approx([pitch, 2 * pitch], abs=0.01)
+    assert pitch < 18 * 1.2 + 7.2  # the old estimate, 1.2 x size, was taller
 
 
 def test_table_merged_cells_explicit_fill_borders_and_growth():

@@ -340,6 +340,15 @@ class TextPainter:
             self._warnings.append(RenderWarning("font_substituted", note))
 
 
+def text_height(item: TextItem, width: float) -> float:
+    """The height ``item``'s text takes when laid out ``width`` points wide, insets
+    included: what a table row grows to, as LibreOffice grows it."""
+    painter = TextPainter(None)  # type: ignore[arg-type]  # layout never draws
+    left, top, right, bottom = item.insets
+    _, total = painter._layout_all(item, max(width - left - right, 1.0))
+    return total + top + bottom
+
+
 def _lead(para: Paragraph) -> float:
     """Where the first line's text starts, from the paragraph's start edge: at
     ``marL + indent`` without a bullet; with one, at ``marL`` (the bullet

@@ -10,7 +10,7 @@ Light, Medium, Dark × accent) from the definitions in the OOXML spec's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
@@ -231,8 +231,9 @@ def _builtin(family: str, accent: int, palette: Palette) -> TableStyle:
         return {s: ln(color, width) for s in sides}
 
     def part(fill: RGB | None = None, text: RGB | None = None, bold: bool | None = None,
-             borders: dict[str, Stroke | None] | None = None) -> PartStyle:  # fmt: skip
-        return PartStyle({"fill": Fill(fill)} if fill else {}, borders or {}, text, bold)
+             borders: dict[str, Stroke | None] | None = None,
+             alpha: float = 1.0) -> PartStyle:  # fmt: skip
+        return PartStyle({"fill": Fill(fill, alpha)} if fill else {}, borders or {}, text, bold)
 
     header = part(acc, lt, True)
     if family == "none":
@@ -241,7 +242,9 @@ def _builtin(family: str, accent: int, palette: Palette) -> TableStyle:
         return {"wholeTbl": part(text=dk, borders=box(dk, inside=True))}
     if family == "themed1":
         return {"wholeTbl": part(text=dk, borders=box(acc, inside=True)),
-                "band1H": part(tint(acc, 0.4)), "band1V": part(tint(acc, 0.4)),
+                # Office's definition: the accent at 40 % opacity (LibreOffice draws
+                # 4F81BD as B8CCE4 over white)
+                "band1H": part(acc, alpha=0.4), "band1V": part(acc, alpha=0.4),
                 "firstRow": header, "lastRow": part(bold=True, borders={"top": ln(acc, 2.25)}),
                 "firstCol": part(bold=True), "lastCol": part(bold=True)}  # fmt: skip
     if family == "themed2":
@@ -318,7 +321,9 @@ def find_style(
     found = _FAMILIES.get(key.strip("{}"))
     if found is None:
         return None
-    return _builtin(*found, palette)
+    # LibreOffice's own copies of the built-in styles set no bold: the
+    # references draw their header rows and first columns in regular weight.
+    return {name: replace(part, bold=None) for name, part in _builtin(*found, palette).items()}
 
 
 def carried_styles(root: etree._Element | None) -> dict[str, etree._Element]:
@@ -344,4 +349,3 @@ def style_of(
         return None, False
     style = find_style(style_id, carried_styles(root), palette, theme)
     return style, style is None
-

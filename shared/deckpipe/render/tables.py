@@ -3,12 +3,12 @@
 Each cell's look is layered as PowerPoint does: the style's ``wholeTbl``,
 then row/column bands, last/first column, last/first row (each only where
 ``a:tblPr`` switches it on), then the cell's own ``a:tcPr``. Rows grow to
-fit their text, roughly, since PowerPoint stores the height before growth.
+fit their laid-out text, as LibreOffice grows them: a stored row height is a
+minimum (PowerPoint stores it before growth; generators often write 0).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from lxml import etree
@@ -17,6 +17,7 @@ from .colors import Palette, fill_color
 from .frames import Frame
 from .inherit import Lineage, Theme
 from .model import Box, DrawItem, Fill, ShapeItem, Stroke, TextItem
+from .paint_text import text_height
 from .table_styles import PART_ORDER, PartStyle, TableStyle, border_stroke
 from .text import TextContext, resolve_text
 from .xml import A, flag, local, num, pt
@@ -99,22 +100,6 @@ def _edges(
     return result
 
 
-def _text_height(item: TextItem, width: float) -> float:
-    """A rough laid-out height: average glyph width half the font size."""
-    total = 0.0
-    avail = max(width - item.insets[0] - item.insets[2], 1.0)
-    for p in item.paragraphs:
-        size = max((r.size for r in p.runs), default=p.empty_size)
-        text = "".join(r.text for r in p.runs)
-        lines = 0
-        for piece in text.split("\n"):
-            chars = sum(0.5 * r.size * len(r.text) for r in p.runs) / max(len(text), 1)
-            lines += max(1, math.ceil(len(piece) * chars / (avail - p.margin_left) + 0.05))
-        line = p.line_spacing_pt or size * 1.2 * p.line_spacing
-        total += lines * line + p.space_before + p.space_after
-    return total + item.insets[1] + item.insets[3]
-
-
 def table_items(
     tbl: etree._Element,
     box: Box,
@@ -145,7 +130,7 @@ def table_items(
         cell.text = _cell_text(cell, parts, style, ctx)
         if cell.text is not None and cell.rows == 1:
             width = sum(cols[cell.col : cell.col + cell.cols])
-            heights[cell.row] = max(heights[cell.row], _text_height(cell.text, width))
+            heights[cell.row] = max(heights[cell.row], text_height(cell.text, width))
 
     xs = [box.x + sum(cols[:i]) for i in range(n_cols + 1)]
     ys = [box.y + sum(heights[:i]) for i in range(n_rows + 1)]
