@@ -26,7 +26,7 @@ LAYOUT = "urn:microsoft.com/office/officeart/2005/8/layout/"
 def _point(model_id: str, text: str | None, kind: str | None = None) -> str:
     type_attr = f' type="{kind}"' if kind else ""
     body = (
-        f"<dgm:t><a:bodyPr/><a:lstStyle/><a:p><a:r><a:rPr lang=\"en-US\"/><a:t>{text}</a:t>"
+        f'<dgm:t><a:bodyPr/><a:lstStyle/><a:p><a:r><a:rPr lang="en-US"/><a:t>{text}</a:t>'
         "</a:r></a:p></dgm:t>"
         if text
         else ""
@@ -34,8 +34,15 @@ def _point(model_id: str, text: str | None, kind: str | None = None) -> str:
     return f'<dgm:pt modelId="{model_id}"{type_attr}><dgm:prSet/><dgm:spPr/>{body}</dgm:pt>'
 
 
-def data_model(layout: str, tree: dict[str, list[str]]) -> bytes:
-    """A data model: ``tree`` maps a parent ("doc" for the top) to its children's texts."""
+def data_model(
+    layout: str,
+    tree: dict[str, list[str]],
+    kinds: dict[str, str] | None = None,
+    extra_points: str = "",
+    extra_cxns: str = "",
+) -> bytes:
+    """A data model: ``tree`` maps a parent ("doc" for the top) to its children's texts;
+    ``kinds`` gives a point a type ("asst"); extra points and connections are appended."""
     points = [
         f'<dgm:pt modelId="doc" type="doc"><dgm:prSet loTypeId="{LAYOUT}{layout}"/>'
         "<dgm:spPr/></dgm:pt>"
@@ -43,7 +50,7 @@ def data_model(layout: str, tree: dict[str, list[str]]) -> bytes:
     cxns = []
     for parent, children in tree.items():
         for order, child in enumerate(children):
-            points.append(_point(child, child))
+            points.append(_point(child, child, (kinds or {}).get(child)))
             points.append(_point(f"t{child}", None, "parTrans"))
             cxns.append(
                 f'<dgm:cxn modelId="c{child}" srcId="{parent}" destId="{child}" '
@@ -51,17 +58,30 @@ def data_model(layout: str, tree: dict[str, list[str]]) -> bytes:
             )
     return (
         f'<dgm:dataModel xmlns:dgm="{DGM_NS}" xmlns:a="{A_NS}">'
-        f"<dgm:ptLst>{''.join(points)}</dgm:ptLst><dgm:cxnLst>{''.join(cxns)}</dgm:cxnLst>"
+        f"<dgm:ptLst>{''.join(points)}{extra_points}</dgm:ptLst>"
+        f"<dgm:cxnLst>{''.join(cxns)}{extra_cxns}</dgm:cxnLst>"
         "</dgm:dataModel>"
     ).encode()
 
 
-def smartart_deck(layout: str, tree: dict[str, list[str]], size=(6.0, 4.0), blob=None):
+def smartart_deck(layout: str, tree: dict[str, list[str]], size=(6.0, 4.0), blob=None,
+                  colors=None, layout_def=None):  # fmt: skip
     prs = pptx.Presentation()
     slide = prs.slides.add_slide(prs.slide_layouts[6])
     part = Part(PackURI("/ppt/diagrams/data1.xml"), DATA_CT, prs.part.package,
                 blob or data_model(layout, tree))  # fmt: skip
     rid = slide.part.relate_to(part, DATA_RT)
+    extra = {"lo": "", "cs": ""}
+    for key, name, blob_ in (("cs", "colors", colors), ("lo", "layout", layout_def)):
+        if blob_ is not None:
+            kind = {"colors": "Colors", "layout": "Layout"}[name]
+            def_part = Part(
+                PackURI(f"/ppt/diagrams/{name}1.xml"),
+                f"application/vnd.openxmlformats-officedocument.drawingml.diagram{kind}+xml",
+                prs.part.package,
+                blob_,
+            )
+            extra[key] = slide.part.relate_to(def_part, DATA_RT.replace("Data", kind))
     w, h = Inches(size[0]), Inches(size[1])
     frame = etree.fromstring(
         f'<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"'
@@ -70,7 +90,8 @@ def smartart_deck(layout: str, tree: dict[str, list[str]], size=(6.0, 4.0), blob
         "<p:cNvGraphicFramePr/><p:nvPr/></p:nvGraphicFramePr>"
         f'<p:xfrm><a:off x="{Inches(1)}" y="{Inches(1)}"/><a:ext cx="{w}" cy="{h}"/></p:xfrm>'
         f'<a:graphic><a:graphicData uri="{DGM_NS}"><dgm:relIds xmlns:dgm="{DGM_NS}" '
-        f'r:dm="{rid}" r:lo="" r:qs="" r:cs=""/></a:graphicData></a:graphic></p:graphicFrame>'
+        f'r:dm="{rid}" r:lo="{extra["lo"]}" r:qs="" r:cs="{extra["cs"]}"/></a:graphicData>'
+        "</a:graphic></p:graphicFrame>"
     )
     slide.shapes._spTree.append(frame)
     return prs
@@ -104,26 +125,50 @@ def text_box(page, text: str) -> TextItem:
 FRAME_X, FRAME_Y = 72.0, 72.0  # the frame's offset, points
 
 
-def test_an_org_chart_is_a_tree_with_elbow_connectors():
+def test_an_org_chart_is_laid_out_on_libreoffices_grid_without_connectors():
     prs = smartart_deck("orgChart1", {"doc": ["CEO"], "CEO": ["CTO", "CFO", "COO"]})
     page, warnings = resolve(prs)
     assert not [w for w in warnings if w.code.startswith("diagram")]
-    boxes = nodes(page)
-    assert len(boxes) == 4
+    assert len(nodes(page)) == 4
+    assert not connectors(page)  # LibreOffice hides the bent connectors of org charts
     ceo, cto, cfo, coo = (text_box(page, t).box for t in ("CEO", "CTO", "CFO", "COO"))
-    assert cto.cx < cfo.cx < coo.cx
-    assert abs(ceo.cx - cfo.cx) < 0.5  # the parent is centred over its children
-    assert cto.y == cfo.y == coo.y > ceo.y + ceo.h
-    lines = connectors(page)
-    assert len(lines) == 5  # down from the parent, across, down to each of three children
-    across = [ln for ln in lines if ln.box.h == 0]
-    assert len(across) == 1
-    assert abs(across[0].box.x - cto.cx) < 0.5 and abs(across[0].box.w - (coo.cx - cto.cx)) < 0.5
-    downs = [ln for ln in lines if ln.box.w == 0]
-    assert sorted(round(ln.box.x) for ln in downs) == sorted(
-        round(x) for x in (ceo.cx, cto.cx, cfo.cx, coo.cx)
+    # one root: a single column, indented by 10 % of the 432 pt frame on each side
+    assert ceo.x == pytest.approx(FRAME_X + 43.2) and ceo.w == pytest.approx(345.6)
+    # rows: the CEO (1) + employees (3: a leaf is box, no employees, no assistants) + no
+    # assistants (1) = 5 rows with 30 % of a row between rows, from the frame's top
+    row = 288 / (5 + 4 * 0.3)
+    assert ceo.y == pytest.approx(FRAME_Y) and ceo.h == pytest.approx(row)
+    width = 345.6 / (3 + 2 * 0.1)  # three columns, 10 % of a column apart
+    for i, child in enumerate((cto, cfo, coo)):
+        assert child.y == pytest.approx(FRAME_Y + 1.3 * row) and child.h == pytest.approx(row)
+        assert child.x == pytest.approx(ceo.x + i * width * 1.1) and child.w == pytest.approx(width)
+
+
+def test_assistants_go_above_employees_two_to_a_row():
+    tree = {"doc": ["Boss"], "Boss": ["Aide", "Staff"]}
+    blob = data_model("orgChart1", tree, kinds={"Aide": "asst"})
+    page, _ = resolve(smartart_deck("orgChart1", tree, blob=blob))
+    boss, aide, staff = (text_box(page, t).box for t in ("Boss", "Aide", "Staff"))
+    # Boss (1) + employees (3) + assistants (rows of two: (3 + 1) // 2 = 2) = 6 rows
+    row = 288 / (6 + 5 * 0.3)
+    assert aide.y == pytest.approx(boss.y + 1.3 * row)
+    assert staff.y == pytest.approx(boss.y + 3 * 1.3 * row)
+    assert aide.w == pytest.approx(boss.w / 2.1)  # two columns
+    assert staff.w == pytest.approx(boss.w * 0.8)  # one column, indented
+
+
+def test_a_left_hanging_branch_stacks_its_employees():
+    tree = {"doc": ["Head"], "Head": ["One", "Two"]}
+    hanging = (
+        '<dgm:pt modelId="p1" type="pres"><dgm:prSet presAssocID="Head" presName="hierRoot1">'
+        '<dgm:presLayoutVars><dgm:hierBranch val="l"/></dgm:presLayoutVars></dgm:prSet>'
+        "<dgm:spPr/></dgm:pt>"
     )
-    assert all(b.x >= FRAME_X and b.x + b.w <= FRAME_X + 432 + 0.5 for b in (cto, coo))
+    blob = data_model("orgChart1", tree, extra_points=hanging)
+    page, _ = resolve(smartart_deck("orgChart1", tree, blob=blob))
+    head, one, two = (text_box(page, t).box for t in ("Head", "One", "Two"))
+    assert one.x == pytest.approx(two.x) and two.y > one.y + one.h  # a column
+    assert one.x > head.x and one.x + one.w < head.x + head.w  # indented under the head
 
 
 def test_a_process_is_a_row_of_boxes_with_arrows_between():
@@ -150,17 +195,73 @@ def test_chevrons_overlap_in_a_row():
         assert b.box.x < a.box.x + a.box.w  # each chevron's tip runs into the next
 
 
-def test_a_basic_block_list_fills_rows_and_centres_the_last():
-    prs = smartart_deck("default", {"doc": ["A", "B", "C", "D", "E"]})
+def test_a_basic_block_list_is_libreoffices_snake_grid():
+    prs = smartart_deck("default", {"doc": ["A", "B", "C", "D", "E"]}, size=(4.0, 4.0))
     page, _ = resolve(prs)
-    blocks = nodes(page)
-    assert len(blocks) == 5
-    first_row = [b for b in blocks if abs(b.box.y - blocks[0].box.y) < 0.5]
-    second_row = [b for b in blocks if b not in first_row]
-    assert len(first_row) == 3 and len(second_row) == 2
-    row_centre = (second_row[0].box.x + second_row[-1].box.x + second_row[-1].box.w) / 2
-    assert abs(row_centre - (FRAME_X + 216)) < 0.5  # centred in the 6-inch frame
-    assert all(abs(b.box.h / b.box.w - 0.6) < 0.01 for b in blocks)
+    blocks = sorted((text_box(page, t).box for t in "ABCDE"), key=lambda b: (b.y, b.x))
+    # 288 x 288 pt: 1 row of 5 is too flat ((288/5)/(288/1) < 0.54), 2 rows of 3 will do
+    width = 288 / (3 + 2 * 0.3)
+    assert all(b.w == pytest.approx(width) and b.h == pytest.approx(width * 0.54) for b in blocks)
+    pitch = width * 1.3
+    assert [b.x - FRAME_X for b in blocks[:3]] == pytest.approx([0, pitch, 2 * pitch])
+    assert all(b.y == pytest.approx(FRAME_Y) for b in blocks[:3])  # from the top
+    # the short last row starts half a pitch in
+    assert [b.x - FRAME_X for b in blocks[3:]] == pytest.approx([pitch / 2, 1.5 * pitch])
+    assert all(b.y == pytest.approx(FRAME_Y + width * 0.54 * 1.3) for b in blocks[3:])
+
+
+COLORS = f"""<dgm:colorsDef xmlns:dgm="{DGM_NS}" xmlns:a="{A_NS}" uniqueId="x">
+<dgm:styleLbl name="node0"><dgm:fillClrLst meth="repeat"><a:srgbClr val="FF0000"/>
+</dgm:fillClrLst><dgm:linClrLst><a:srgbClr val="00FF00"/></dgm:linClrLst>
+<dgm:txFillClrLst><a:srgbClr val="0000FF"/></dgm:txFillClrLst></dgm:styleLbl>
+<dgm:styleLbl name="node1"><dgm:fillClrLst><a:srgbClr val="111111"/><a:srgbClr val="222222"/>
+</dgm:fillClrLst></dgm:styleLbl></dgm:colorsDef>""".encode()
+
+LAYOUT_DEF = f"""<dgm:layoutDef xmlns:dgm="{DGM_NS}" uniqueId="{LAYOUT}orgChart1">
+<dgm:layoutNode name="root"><dgm:layoutNode name="text"><dgm:alg type="tx"/></dgm:layoutNode>
+<dgm:layoutNode name="deco"><dgm:alg type="sp"/></dgm:layoutNode></dgm:layoutNode>
+</dgm:layoutDef>""".encode()
+
+
+def _pres(model_id: str, node: str, name: str, label: str, index: int) -> tuple[str, str]:
+    point = (
+        f'<dgm:pt modelId="{model_id}" type="pres"><dgm:prSet presAssocID="{node}" '
+        f'presName="{name}" presStyleLbl="{label}" presStyleIdx="{index}"/><dgm:spPr/></dgm:pt>'
+    )
+    cxn = f'<dgm:cxn modelId="x{model_id}" type="presOf" srcId="{node}" destId="{model_id}"/>'
+    return point, cxn
+
+
+def test_node_colours_come_from_the_colour_definition_by_style_label():
+    tree = {"doc": ["Top"], "Top": ["L", "R"]}
+    pres = [
+        _pres("d0", "Top", "deco", "node1", 0),  # not the text shape: ignored
+        _pres("p0", "Top", "text", "node0", 0),
+        _pres("p1", "L", "text", "node1", 0),
+        _pres("p2", "R", "text", "node1", 1),
+    ]
+    blob = data_model("orgChart1", tree, extra_points="".join(p for p, _ in pres),
+                      extra_cxns="".join(c for _, c in pres))  # fmt: skip
+    prs = smartart_deck("orgChart1", tree, blob=blob, colors=COLORS, layout_def=LAYOUT_DEF)
+    page, _ = resolve(prs)
+    by_text = {t: next(n for n in nodes(page) if n.box == text_box(page, t).box)
+               for t in ("Top", "L", "R")}  # fmt: skip
+    assert by_text["Top"].fill.color == (1.0, 0.0, 0.0)
+    assert by_text["Top"].stroke.color == (0.0, 1.0, 0.0)
+    assert text_box(page, "Top").paragraphs[0].runs[0].color == (0.0, 0.0, 1.0)
+    # a list of two is cycled by the style index
+    assert by_text["L"].fill.color == pytest.approx((0x11 / 255,) * 3)
+    assert by_text["R"].fill.color == pytest.approx((0x22 / 255,) * 3)
+    assert text_box(page, "L").paragraphs[0].runs[0].color == (1.0, 1.0, 1.0)  # default
+
+
+def test_text_starts_at_18_pt_and_shrinks_per_shape():
+    long_text = "A much longer step name that has to shrink to fit its box"
+    prs = smartart_deck("process1", {"doc": ["Go", long_text, "Stop"]})
+    page, _ = resolve(prs)
+    short = text_box(page, "Go").paragraphs[0].runs[0].size
+    long = text_box(page, long_text).paragraphs[0].runs[0].size
+    assert short == 18 and long < short
 
 
 def test_a_cycle_puts_nodes_on_a_circle_with_turned_arrows_between():
@@ -178,12 +279,9 @@ def test_a_cycle_puts_nodes_on_a_circle_with_turned_arrows_between():
     assert all(n.kind == "path" and len(n.subpaths or n.path) > 0 for n in circles)
 
 
-def test_node_text_is_white_on_accent_fills_and_sized_alike():
+def test_node_text_is_white_on_accent_fills_by_default():
     prs = smartart_deck("process1", {"doc": ["Short", "A much longer step name"]})
     page, _ = resolve(prs)
-    sizes = {text_box(page, t).paragraphs[0].runs[0].size
-             for t in ("Short", "A much longer step name")}  # fmt: skip
-    assert len(sizes) == 1
     assert text_box(page, "Short").paragraphs[0].runs[0].color == (1.0, 1.0, 1.0)
     accent1 = (0x4F / 255, 0x81 / 255, 0xBD / 255)
     assert all(b.fill.color == accent1 for b in nodes(page))
@@ -214,7 +312,6 @@ def test_corpus_decks_without_drawings_draw_their_diagrams(corpus):
 
     report = render_deck(deck.read_bytes(), io.BytesIO())
     assert "diagram_skipped" not in {w.code for w in report.warnings}
-
 
 
 def test_a_data_model_with_a_syntax_error_is_read_in_recovery_mode():

@@ -7,17 +7,19 @@ algorithms is PowerPoint's job; here the common families are approximated
 the way they look by default, as plain ``p:`` shapes in the frame's own
 coordinates (EMU), so the resolver draws them like any shapes:
 
-- hierarchy / organisation chart (``orgChart*``, ``hierarchy*``): a tree,
-  top down, parents centred over their children, elbow connectors;
+- hierarchy / organisation chart (``orgChart*``, ``hierarchy*``): LibreOffice's
+  ``hierRoot``/``hierChild`` grid (each node over its assistants over its employees);
 - process (``process*``, ``chevron*``, ``*Process*``): boxes in a row (or a
   column for the vertical variants) with arrows between them, or chevrons;
-- lists and blocks (``default``, ``*List*``): a grid of blocks (Basic Block
-  List) or stacked bars (vertical lists) or columns (horizontal lists);
+- lists and blocks (``default``, ``*List*``): LibreOffice's ``snake`` grid of blocks
+  (Basic Block List) or stacked bars (vertical lists) or columns (horizontal lists);
 - cycle (``cycle*``): nodes on a circle with arrows between neighbours.
 
 Other families return None (the resolver keeps its ``diagram_skipped``
-warning). Colours follow the default "accent1_2" colour scheme: accent 1
-fills, white text and outlines, lighter accent 1 arrows.
+warning). Colours come from the diagram's colour definition by each node's style label
+(``presStyleLbl`` of the presentation point showing its text); without one, the default
+"accent1_2" scheme: accent 1 fills, white text and outlines, lighter accent 1 arrows.
+Text starts at LibreOffice's default 18 pt and shrinks per shape to fit.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from .xml import A, P, emu
 
 DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
 DEFAULT_FRAME = (6096000, 4064000)  # EMU, when the frame gives no size
-MAX_FONT = 40.0
+MAX_FONT = 18.0  # LibreOffice's default text size, shrunk per shape to fit
 MIN_FONT = 6.0
 _NODE_TYPES = {None, "node", "asst"}
 
@@ -41,14 +43,21 @@ _NODE_TYPES = {None, "node", "asst"}
 class Node:
     paragraphs: list[etree._Element]
     children: list[Node] = field(default_factory=list)
+    kind: str = "node"  # "node" or "asst" (an assistant, laid out apart in a hierarchy)
+    branch: str | None = None  # the hierarchy branch style (``hierBranch``) of its presentation
+    style: tuple[str, int] | None = None  # its text shape's (``presStyleLbl``, ``presStyleIdx``)
 
     @property
     def text(self) -> str:
         return "\n".join("".join(p.itertext(A + "t")) for p in self.paragraphs)
 
 
-def read_model(data: etree._Element) -> tuple[str, list[Node]]:
-    """(the layout's id from the document point, the top-level nodes with their subtrees)."""
+def read_model(
+    data: etree._Element, layout: etree._Element | None = None
+) -> tuple[str, list[Node]]:
+    """(the layout's id from the document point, the top-level nodes with their subtrees).
+    With the layout definition, each node learns the style label of the presentation
+    point that shows its text (the one laid out by a ``tx`` algorithm)."""
     points: dict[str, tuple[str | None, etree._Element]] = {}
     layout_id = ""
     for pt in data.iterfind(f"{DGM}ptLst/{DGM}pt"):
@@ -58,8 +67,19 @@ def read_model(data: etree._Element) -> tuple[str, list[Node]]:
             pr = pt.find(DGM + "prSet")
             layout_id = pr.get("loTypeId", "") if pr is not None else ""
     nodes = {
-        mid: Node(_paragraphs(pt)) for mid, (kind, pt) in points.items() if kind in _NODE_TYPES
+        mid: Node(_paragraphs(pt), kind="asst" if kind == "asst" else "node")
+        for mid, (kind, pt) in points.items()
+        if kind in _NODE_TYPES
     }
+    for _kind, pt in points.values():
+        # a presentation point's ``presLayoutVars/hierBranch`` styles its node's branch
+        branch = pt.find(f"{DGM}prSet/{DGM}presLayoutVars/{DGM}hierBranch")
+        node = (
+            nodes.get(pt.find(DGM + "prSet").get("presAssocID", "")) if branch is not None else None
+        )
+        if node is not None and node.branch is None:
+            node.branch = branch.get("val")
+    _read_styles(data, points, nodes, layout)
     children: dict[str, list[tuple[float, str]]] = {}
     for cxn in data.iterfind(f"{DGM}cxnLst/{DGM}cxn"):
         if cxn.get("type", "parOf") != "parOf":
@@ -83,6 +103,44 @@ def read_model(data: etree._Element) -> tuple[str, list[Node]]:
 
     doc = next((mid for mid, (kind, _) in points.items() if kind == "doc"), None)
     return layout_id, build(doc, 0) if doc is not None else []
+
+
+def _text_layout_nodes(layout: etree._Element | None) -> set[str]:
+    """Names of the layout nodes whose algorithm (anywhere in their choices) is ``tx``."""
+    names: set[str] = set()
+    if layout is None:
+        return names
+    for node in layout.iter(DGM + "layoutNode"):
+        for alg in node.iter(DGM + "alg"):
+            owner = next(a for a in alg.iterancestors(DGM + "layoutNode"))
+            if owner is node and alg.get("type") == "tx":
+                names.add(node.get("name", ""))
+    return names
+
+
+def _read_styles(
+    data: etree._Element,
+    points: dict[str, tuple[str | None, etree._Element]],
+    nodes: dict[str, Node],
+    layout: etree._Element | None,
+) -> None:
+    """Give each node the style label of its text's presentation point: the target of a
+    ``presOf`` connection from the node whose layout node runs the ``tx`` algorithm."""
+    text_names = _text_layout_nodes(layout)
+    for cxn in data.iterfind(f"{DGM}cxnLst/{DGM}cxn[@type='presOf']"):
+        node = nodes.get(cxn.get("srcId", ""))
+        pres = points.get(cxn.get("destId", ""))
+        if node is None or pres is None or node.style is not None:
+            continue
+        pr = pres[1].find(DGM + "prSet")
+        label = pr.get("presStyleLbl") if pr is not None else None
+        if not label or (text_names and pr.get("presName") not in text_names):
+            continue
+        try:
+            index = int(pr.get("presStyleIdx", "0"))
+        except ValueError:
+            index = 0
+        node.style = (label, index)
 
 
 def _paragraphs(pt: etree._Element) -> list[etree._Element]:
@@ -121,13 +179,19 @@ def frame_size(graphic_data: etree._Element) -> tuple[float, float]:
     return (w, h) if w > 0 and h > 0 else DEFAULT_FRAME
 
 
-def layout_shapes(data: etree._Element, size: tuple[float, float]) -> etree._Element | None:
-    """A ``p:spTree`` of shapes for the data model, or None for an unknown family."""
-    layout_id, roots = read_model(data)
+def layout_shapes(
+    data: etree._Element,
+    size: tuple[float, float],
+    layout: etree._Element | None = None,
+    colors: etree._Element | None = None,
+) -> etree._Element | None:
+    """A ``p:spTree`` of shapes for the data model, or None for an unknown family.
+    ``layout`` and ``colors`` are the diagram's layout and colour definitions, if any."""
+    layout_id, roots = read_model(data, layout)
     kind = family(layout_id)
     if kind is None or not roots:
         return None
-    tree = _Tree()
+    tree = _Tree(_color_lists(colors))
     w, h = size
     if kind == "hierarchy":
         _hierarchy(tree, roots, w, h)
@@ -143,12 +207,38 @@ def layout_shapes(data: etree._Element, size: tuple[float, float]) -> etree._Ele
 # -- shapes ------------------------------------------------------------------------------
 
 
+def _color_lists(colors: etree._Element | None) -> dict[str, dict[str, list[etree._Element]]]:
+    """Style label -> {"fill"/"line"/"text": colours} from a colour definition
+    (``dgm:colorsDef``: ``styleLbl/fillClrLst``, ``linClrLst``, ``txFillClrLst``)."""
+    found: dict[str, dict[str, list[etree._Element]]] = {}
+    if colors is None:
+        return found
+    for label in colors.iterfind(DGM + "styleLbl"):
+        lists = {}
+        for key, tag in (("fill", "fillClrLst"), ("line", "linClrLst"), ("text", "txFillClrLst")):
+            clr = label.find(DGM + tag)
+            items = [c for c in clr if isinstance(c.tag, str)] if clr is not None else []
+            if items:
+                lists[key] = items
+        found[label.get("name", "")] = lists
+    return found
+
+
 class _Tree:
     """Collects ``p:sp``/``p:cxnSp`` elements under one ``p:spTree``."""
 
-    def __init__(self) -> None:
+    def __init__(self, colors: dict[str, dict[str, list[etree._Element]]] | None = None) -> None:
         self.root = etree.Element(P + "spTree")
         self.count = 0
+        self.colors = colors or {}
+
+    def _color(self, node: Node | None, key: str) -> etree._Element | None:
+        """The node's colour of a kind from its style label, the n-th of the list cycled
+        (as LibreOffice picks it), or None."""
+        if node is None or node.style is None:
+            return None
+        items = self.colors.get(node.style[0], {}).get(key)
+        return copy.deepcopy(items[node.style[1] % len(items)]) if items else None
 
     def _nv(self, el: etree._Element, tag: str) -> None:
         self.count += 1
@@ -175,28 +265,25 @@ class _Tree:
         _xfrm(sp_pr, x, y, w, h, rot)
         geom = etree.SubElement(sp_pr, A + "prstGeom", prst=prst)
         etree.SubElement(geom, A + "avLst")
-        color = _scheme(etree.SubElement(sp_pr, A + "solidFill"), "accent1")
-        if arrow:
-            etree.SubElement(color, A + "tint", val="60000")
+        fill = etree.SubElement(sp_pr, A + "solidFill")
+        styled = self._color(node, "fill")
+        if styled is not None:
+            fill.append(styled)
         else:
+            color = _scheme(fill, "accent1")
+            if arrow:
+                etree.SubElement(color, A + "tint", val="60000")
+        if not arrow:
             ln = etree.SubElement(sp_pr, A + "ln", w="12700")
-            _scheme(etree.SubElement(ln, A + "solidFill"), "lt1")
+            line = self._color(node, "line")
+            ln_fill = etree.SubElement(ln, A + "solidFill")
+            if line is not None:
+                ln_fill.append(line)
+            else:
+                _scheme(ln_fill, "lt1")
         if node is not None and node.paragraphs:
-            sp.append(_text_body(node, font))
+            sp.append(_text_body(node, font, self._color(node, "text")))
         return sp
-
-    def line(self, x1: float, y1: float, x2: float, y2: float) -> None:
-        cxn = etree.SubElement(self.root, P + "cxnSp")
-        self._nv(cxn, "nvCxnSpPr")
-        sp_pr = etree.SubElement(cxn, P + "spPr")
-        xfrm = _xfrm(sp_pr, min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
-        if (x2 < x1) != (y2 < y1) and x1 != x2 and y1 != y2:
-            xfrm.set("flipH", "1")
-        geom = etree.SubElement(sp_pr, A + "prstGeom", prst="line")
-        etree.SubElement(geom, A + "avLst")
-        ln = etree.SubElement(sp_pr, A + "ln", w="12700")
-        color = _scheme(etree.SubElement(ln, A + "solidFill"), "accent1")
-        etree.SubElement(color, A + "shade", val="60000")
 
 
 def _xfrm(
@@ -214,11 +301,17 @@ def _scheme(parent: etree._Element, name: str) -> etree._Element:
     return etree.SubElement(parent, A + "schemeClr", val=name)
 
 
-def _text_body(node: Node, font: float) -> etree._Element:
+def _text_body(node: Node, font: float, color: etree._Element | None = None) -> etree._Element:
     body = etree.Element(P + "txBody")
     etree.SubElement(
-        body, A + "bodyPr", anchor="ctr", wrap="square", lIns="45720", tIns="45720",
-        rIns="45720", bIns="45720",
+        body,
+        A + "bodyPr",
+        anchor="ctr",
+        wrap="square",
+        lIns="45720",
+        tIns="45720",
+        rIns="45720",
+        bIns="45720",
     ).append(etree.Element(A + "normAutofit"))
     etree.SubElement(body, A + "lstStyle")
     size = str(round(font * 100))
@@ -237,7 +330,12 @@ def _text_body(node: Node, font: float) -> etree._Element:
             if rpr.get("sz") is None:
                 rpr.set("sz", size)
             if not any(c.tag.endswith("Fill") for c in rpr if isinstance(c.tag, str)):
-                rpr.insert(0, _fill("lt1"))
+                if color is not None:
+                    fill = etree.Element(A + "solidFill")
+                    fill.append(copy.deepcopy(color))
+                    rpr.insert(0, fill)
+                else:
+                    rpr.insert(0, _fill("lt1"))
         body.append(p)
     return body
 
@@ -268,14 +366,6 @@ def _font_for(nodes: list[Node], w: float, h: float) -> float:
     return max(MIN_FONT, size)
 
 
-def _all(nodes: list[Node]) -> list[Node]:
-    out = []
-    for node in nodes:
-        out.append(node)
-        out += _all(node.children)
-    return out
-
-
 # -- families ----------------------------------------------------------------------------
 
 
@@ -285,30 +375,55 @@ def _lists(tree: _Tree, roots: list[Node], W: float, H: float, kind: str) -> Non
         gap = 0.1
         bh = min(H / (n + (n - 1) * gap), W * 0.35)
         top = (H - (n * bh + (n - 1) * gap * bh)) / 2
-        font = _font_for(roots, W, bh)
+        font_area = (W, bh)
         for i, node in enumerate(roots):
-            tree.shape("roundRect", 0, top + i * bh * (1 + gap), W, bh, node, font)
+            tree.shape(
+                "roundRect", 0, top + i * bh * (1 + gap), W, bh, node, _font_for([node], *font_area)
+            )
         return
     if kind == "hlist":
         gap = 0.05
         bw = W / (n + (n - 1) * gap)
-        font = _font_for(roots, bw, H)
+        font_area = (bw, H)
         for i, node in enumerate(roots):
-            tree.shape("rect", i * bw * (1 + gap), 0, bw, H, node, font)
+            tree.shape("rect", i * bw * (1 + gap), 0, bw, H, node, _font_for([node], *font_area))
         return
-    # Basic Block List: blocks of 10:6 with 10 % gaps, in rows of ceil(sqrt(n)) from the
-    # top, the last row centred (as LibreOffice lays out a deck that saved no drawing)
-    cols = math.ceil(math.sqrt(n))
-    rows = math.ceil(n / cols)
-    bw = min(W / (cols + (cols - 1) * 0.1), H / (rows * 0.6 + (rows - 1) * 0.1))
-    bh, gap = bw * 0.6, bw * 0.1
-    top = 0.0
-    font = _font_for(roots, bw, bh)
-    for i, node in enumerate(roots):
-        row, col = divmod(i, cols)
-        in_row = min(cols, n - row * cols)
-        left = (W - (in_row * bw + (in_row - 1) * gap)) / 2
-        tree.shape("rect", left + col * (bw + gap), top + row * (bh + gap), bw, bh, node, font)
+    _snake(tree, roots, W, H)
+
+
+# LibreOffice's ``snake`` algorithm (Basic Block List): the fewest rows whose cells are at
+# least 0.54 as high as wide, blocks 0.54 as high as wide with 30 % of a block between
+# them, from the top left; a short last row starts half a pitch in.
+SNAKE_RATIO, SNAKE_SPACE = 0.54, 0.3
+
+
+def _snake(tree: _Tree, roots: list[Node], W: float, H: float) -> None:  # noqa: N803
+    n = len(roots)
+    cols, rows = 1, 1
+    while rows < n:
+        cols = -(-n // rows)
+        if (H / cols) / (W / rows) >= SNAKE_RATIO:
+            break
+        rows += 1
+    bw = W / (cols + (cols - 1) * SNAKE_SPACE)
+    bh = bw * SNAKE_RATIO
+    pitch_x, pitch_y = bw * (1 + SNAKE_SPACE), bh * (1 + SNAKE_SPACE)
+    font_area = (bw, bh)
+    x = y = 0.0
+    col = 0
+    for i, node in enumerate(roots, start=1):
+        tree.shape("rect", x, y, bw, bh, node, _font_for([node], *font_area))
+        last_row = i // cols + 1 == rows
+        if i % cols == 0 or not last_row:
+            x += pitch_x
+        col += 1
+        if col == cols:
+            short = (i + 1) % cols and i + 1 >= 3 and (i + 1) // cols + 1 == rows
+            x = pitch_x / 2 if short and n != rows * cols else 0.0
+            y += pitch_y
+            col = 0
+        if i % cols and i >= 3 and last_row:
+            x += pitch_x
 
 
 def _process(tree: _Tree, roots: list[Node], W: float, H: float, kind: str) -> None:  # noqa: N803
@@ -318,31 +433,33 @@ def _process(tree: _Tree, roots: list[Node], W: float, H: float, kind: str) -> N
         bw = W / (n - (n - 1) * overlap)
         bh = min(bw * 0.4, H)
         top = (H - bh) / 2
-        font = _font_for(roots, bw * 0.6, bh)
+        font_area = (bw * 0.6, bh)
         for i, node in enumerate(roots):
-            tree.shape("chevron", i * bw * (1 - overlap), top, bw, bh, node, font)
+            tree.shape(
+                "chevron", i * bw * (1 - overlap), top, bw, bh, node, _font_for([node], *font_area)
+            )
         return
     vertical = kind == "vprocess"
     along, across = (H, W) if vertical else (W, H)
     size = along / (n + (n - 1) * 0.5)  # boxes with half a box between them for the arrow
     thick = min(size * 0.6, across)
     start = (across - thick) / 2
-    font = _font_for(roots, thick if vertical else size, size if vertical else thick)
+    font_area = (thick if vertical else size, size if vertical else thick)
     for i, node in enumerate(roots):
         pos = i * size * 1.5
         if vertical:
-            tree.shape("roundRect", start, pos, thick, size, node, font)
+            tree.shape("roundRect", start, pos, thick, size, node, _font_for([node], *font_area))
         else:
-            tree.shape("roundRect", pos, start, size, thick, node, font)
+            tree.shape("roundRect", pos, start, size, thick, node, _font_for([node], *font_area))
         if i < n - 1:
             a_len, a_thick = size * 0.3, min(size, thick) * 0.35
             a_pos = pos + size + (size * 0.5 - a_len) / 2
             if vertical:
-                tree.shape("downArrow", across / 2 - a_thick / 2, a_pos, a_thick, a_len,
-                           arrow=True)
+                tree.shape("downArrow", across / 2 - a_thick / 2, a_pos, a_thick, a_len, arrow=True)
             else:
-                tree.shape("rightArrow", a_pos, across / 2 - a_thick / 2, a_len, a_thick,
-                           arrow=True)
+                tree.shape(
+                    "rightArrow", a_pos, across / 2 - a_thick / 2, a_len, a_thick, arrow=True
+                )
 
 
 def _cycle(tree: _Tree, roots: list[Node], W: float, H: float) -> None:  # noqa: N803
@@ -353,11 +470,11 @@ def _cycle(tree: _Tree, roots: list[Node], W: float, H: float) -> None:  # noqa:
         d = min(d, 0.85 * (side / 2) * 2 * math.sin(math.pi / n) / (1 + math.sin(math.pi / n)))
     radius = side / 2 - d / 2
     cx, cy = W / 2, H / 2
-    font = _font_for(roots, d * 0.75, d * 0.75)
+    font_area = (d * 0.75, d * 0.75)
     for i, node in enumerate(roots):
         angle = math.radians(-90 + i * 360 / n)
         x, y = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
-        tree.shape("ellipse", x - d / 2, y - d / 2, d, d, node, font)
+        tree.shape("ellipse", x - d / 2, y - d / 2, d, d, node, _font_for([node], *font_area))
     if n < 2:
         return
     a_len, a_thick = d * 0.35, d * 0.22
@@ -365,52 +482,122 @@ def _cycle(tree: _Tree, roots: list[Node], W: float, H: float) -> None:  # noqa:
         mid = -90 + (i + 0.5) * 360 / n
         x = cx + radius * math.cos(math.radians(mid))
         y = cy + radius * math.sin(math.radians(mid))
-        tree.shape("rightArrow", x - a_len / 2, y - a_thick / 2, a_len, a_thick,
-                   rot=(mid + 90) % 360, arrow=True)
+        tree.shape(
+            "rightArrow",
+            x - a_len / 2,
+            y - a_thick / 2,
+            a_len,
+            a_thick,
+            rot=(mid + 90) % 360,
+            arrow=True,
+        )
+
+
+# LibreOffice's hierarchy algorithms (``hierRoot``/``hierChild``): a grid of equal rows.
+# Every node is a root of three parts stacked top down (its box, its employees, its
+# assistants); each part counts a number of rows, an empty part one row. Spaces are 30 %
+# of a row between rows and 10 % of a column between columns; a single column is indented
+# by 10 % of its width on each side. LibreOffice draws no connectors (bent connectors are
+# hidden in its org charts).
+ROW_GAP, COL_GAP, INDENT = 0.3, 0.1, 0.1
+
+
+@dataclass
+class _Part:
+    """A ``hierChild`` group: ``direction`` "fromL" (a row), "fromT" (a column) or "hang"
+    (rows of two); or a node's box when ``node`` is set and ``roots`` empty."""
+
+    roots: list[_Root] = field(default_factory=list)
+    direction: str = "fromL"
+
+
+@dataclass
+class _Root:
+    node: Node
+    employees: _Part
+    assistants: _Part
+
+
+def _branch_direction(branch: str | None) -> str:
+    """The employee group's direction for a ``hierBranch`` value (ECMA-376 21.4.7.2):
+    left/right hanging is a column, "hang" rows of two, standard (and "init") a row."""
+    if branch in ("l", "r"):
+        return "fromT"
+    return "hang" if branch == "hang" else "fromL"
+
+
+def _org(node: Node, branch: str | None) -> _Root:
+    branch = node.branch or branch
+    staff = [c for c in node.children if c.kind != "asst"]
+    assistants = [c for c in node.children if c.kind == "asst"]
+    return _Root(
+        node,
+        _Part([_org(c, branch) for c in staff], _branch_direction(branch)),
+        _Part([_org(c, branch) for c in assistants], "hang"),
+    )
+
+
+def _rows(item: _Part | _Root | None) -> int:
+    """How many rows an item spans (LibreOffice's vertical shape count)."""
+    if item is None:  # a node's box
+        return 1
+    if isinstance(item, _Root):
+        return 1 + _rows(item.employees) + _rows(item.assistants)
+    if not item.roots:
+        return 1
+    counts = [_rows(r) for r in item.roots]
+    if item.direction == "fromT":
+        return sum(counts)
+    if item.direction == "hang":
+        return (sum(counts) + 1) // 2
+    return max(counts)
 
 
 def _hierarchy(tree: _Tree, roots: list[Node], W: float, H: float) -> None:  # noqa: N803
-    def leaves(node: Node) -> int:
-        return sum(leaves(c) for c in node.children) or 1
+    boxes: list[tuple[Node, float, float, float, float]] = []
 
-    def depth(node: Node) -> int:
-        return 1 + max((depth(c) for c in node.children), default=0)
+    def place_root(root: _Root, x: float, y: float, w: float, h: float) -> None:
+        total = _rows(root)
+        unit = h / (total + (total - 1) * ROW_GAP)
+        parts: list[_Part | None] = [None]
+        # empty groups keep their rows but are dropped; assistants go above employees
+        if root.assistants.roots:
+            parts.append(root.assistants)
+        if root.employees.roots:
+            parts.append(root.employees)
+        for part in parts:
+            rows = _rows(part)
+            ph = unit * (rows + (rows - 1) * ROW_GAP)
+            if part is None:
+                boxes.append((root.node, x, y, w, ph))
+            else:
+                place_part(part, x, y, w, ph)
+            y += ph + unit * ROW_GAP
 
-    total_leaves = sum(leaves(r) for r in roots)
-    levels = max(depth(r) for r in roots)
-    hgap, vgap = 0.2, 0.5  # of a box's width and height
-    bw = W / (total_leaves + (total_leaves - 1) * hgap)
-    bh = bw * 0.6
-    if levels * bh + (levels - 1) * bh * vgap > H:
-        bh = H / (levels + (levels - 1) * vgap)
-        bw = min(bw, bh / 0.6)
-    width = total_leaves * bw + (total_leaves - 1) * bw * hgap
-    height = levels * bh + (levels - 1) * bh * vgap
-    left, top = (W - width) / 2, (H - height) / 2
-    font = _font_for(_all(roots), bw, bh)
-    pitch = bw * (1 + hgap)
+    def place_part(part: _Part, x: float, y: float, w: float, h: float) -> None:
+        total = _rows(part)
+        unit = h / (total + (total - 1) * ROW_GAP)
+        n = len(part.roots)
+        across = 2 if part.direction == "hang" else (n if part.direction == "fromL" else 1)
+        cw = w / (across + (across - 1) * COL_GAP)
+        left = x
+        if across == 1:
+            left += cw * INDENT
+            cw *= 1 - 2 * INDENT
+        cx, cy, row_h = left, y, 0.0
+        for i, root in enumerate(part.roots):
+            rows = _rows(root)
+            ch = unit * (rows + (rows - 1) * ROW_GAP)
+            place_root(root, cx, cy, cw, ch)
+            if part.direction == "fromT":
+                cy += ch + unit * ROW_GAP
+            else:
+                cx += cw * (1 + COL_GAP)
+            row_h = max(row_h, ch)
+            if part.direction == "hang" and i % 2 == 1:
+                cx, cy, row_h = x, cy + row_h + unit * ROW_GAP, 0.0
 
-    def place(node: Node, first_leaf: int, level: int) -> float:
-        """Draw ``node`` and its subtree; returns the node's centre x."""
-        y = top + level * bh * (1 + vgap)
-        if node.children:
-            centres, leaf = [], first_leaf
-            for child in node.children:
-                centres.append(place(child, leaf, level + 1))
-                leaf += leaves(child)
-            x = (centres[0] + centres[-1]) / 2
-            mid = y + bh + bh * vgap / 2
-            tree.line(x, y + bh, x, mid)
-            if len(centres) > 1:
-                tree.line(centres[0], mid, centres[-1], mid)
-            for c in centres:
-                tree.line(c, mid, c, y + bh * (1 + vgap))
-        else:
-            x = left + first_leaf * pitch + bw / 2
-        tree.shape("rect", x - bw / 2, y, bw, bh, node, font)
-        return x
-
-    leaf = 0
-    for root in roots:
-        place(root, leaf, 0)
-        leaf += leaves(root)
+    top = _Part([_org(r, None) for r in roots], "fromL")
+    place_part(top, 0.0, 0.0, W, H)
+    for node, x, y, w, h in boxes:
+        tree.shape("rect", x, y, w, h, node, _font_for([node], w, h))

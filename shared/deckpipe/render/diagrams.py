@@ -143,6 +143,15 @@ def diagram_shapes(
     return tree, drawing
 
 
+def _definition(slide_part: Part, rid: str | None) -> etree._Element | None:
+    """A diagram definition part (layout, colours) related to the slide, parsed, or None."""
+    part = _related(slide_part, rid)
+    try:
+        return _parse(part.blob) if part is not None else None
+    except etree.XMLSyntaxError:
+        return None
+
+
 def _laid_out(
     graphic_data: etree._Element, rel_ids: etree._Element, data_part: Part, slide_part: Part
 ) -> tuple[etree._Element, Part] | None:
@@ -151,16 +160,15 @@ def _laid_out(
         data = _parse(data_part.blob)
     except etree.XMLSyntaxError:
         return None
+    layout_root, colors_root = (
+        _definition(slide_part, rel_ids.get(R + "lo")),
+        _definition(slide_part, rel_ids.get(R + "cs")),
+    )
     doc = data.find(f"{DGM}ptLst/{DGM}pt[@type='doc']/{DGM}prSet")
-    if doc is not None and not doc.get("loTypeId"):
-        layout = _related(slide_part, rel_ids.get(R + "lo"))
-        try:
-            layout_root = _parse(layout.blob) if layout is not None else None
-        except etree.XMLSyntaxError:
-            layout_root = None
-        if layout_root is not None and layout_root.get("uniqueId"):
-            doc.set("loTypeId", layout_root.get("uniqueId"))
-    tree = layout_shapes(data, frame_size(graphic_data))
+    unique_id = layout_root.get("uniqueId") if layout_root is not None else None
+    if doc is not None and not doc.get("loTypeId") and unique_id:
+        doc.set("loTypeId", unique_id)
+    tree = layout_shapes(data, frame_size(graphic_data), layout_root, colors_root)
     return (tree, slide_part) if tree is not None else None
 
 
