@@ -46,7 +46,8 @@ def test_scale_follows_libreoffice_rules():
     assert nice_scale(0, 8.2) == (0, 9, 1)  # at most 10 intervals of 1/2/5
     assert nice_scale(0.8, 3.2, expand_to_zero=True) == (0, 3.5, 0.5)  # wide range: from 0
     assert nice_scale(0.7, 2.6) == (0.5, 3.0, 0.5)  # 2.6 → 2.6 on a tick adds an interval
-    assert nice_scale(90, 100, expand_to_zero=True)[0] == 88  # narrow range keeps its minimum
+    # narrow range: the minimum moves toward zero by half the range (LibreOffice)
+    assert nice_scale(90, 100, expand_to_zero=True) == (84, 102, 2)
     assert nice_scale(0, 100, fixed_max=100) == (0, 100, 10)
 
 

@@ -26,7 +26,7 @@ from ..model import Box, DrawItem, Fill, ShapeItem, Stroke
 from ..xml import C
 from . import cartesian, polar
 from .axes import nice_scale
-from .layout import PAD, draw_legend, draw_title, manual
+from .layout import PAGE_DISTANCE, draw_legend, draw_title, manual
 from .part import chart_style, on, read_groups, val
 from .style import BASE_SIZE, Canvas, Font
 
@@ -59,10 +59,11 @@ def chart_items(root: etree._Element, box: Box, ctx: ChartContext) -> Drawn:
     canvas.approximations.extend(notes)
     series = [s for g in groups for s in g.series]
     top = draw_title(canvas, chart, box, series)
-    rect = Box(
-        box.x + PAD, box.y + PAD + top, max(box.w - 2 * PAD, 1), max(box.h - 2 * PAD - top, 1)
-    )
-    rect = draw_legend(canvas, chart, box, rect, groups)
+    rest = Box(box.x, box.y + top, box.w, max(box.h - top, 1))
+    rest = draw_legend(canvas, chart, box, rest, groups)
+    # the diagram keeps 2 % of the chart's size from what is left (LibreOffice)
+    dx, dy = box.w * PAGE_DISTANCE, box.h * PAGE_DISTANCE
+    rect = Box(rest.x + dx, rest.y + dy, max(rest.w - 2 * dx, 1), max(rest.h - 2 * dy, 1))
     if groups and plot_area is not None:
         first = groups[0]
         if first.kind in ("pie", "doughnut"):

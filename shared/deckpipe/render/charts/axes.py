@@ -35,45 +35,76 @@ def nice_scale(
     expand_to_zero: bool = False,
     close_to_border: bool = True,
 ) -> tuple[float, float, float]:
-    """(min, max, major unit) with round steps covering [lo, hi].
+    """(min, max, major unit) with round steps covering [lo, hi], by LibreOffice's
+    ScaleAutomatism for linear axes.
 
-    ``close_to_border``: LibreOffice adds an interval when the data reach within
-    1/21 of the rounded range's end (ScaleAutomatism, "expand if values close
-    to border"; on a scatter chart's x axis only data ending on a tick do)."""
-    if expand_to_zero and fixed_min is None:
-        if lo > 0 and (lo < hi * 5 / 6 or lo == hi):
-            lo = 0.0
-        elif hi < 0 and (hi > lo * 5 / 6 or lo == hi):
-            hi = 0.0
+    ``expand_to_zero`` (its y axes, never an XY chart's x axis): an automatic
+    minimum of same-signed data goes to zero when the smallest value is below
+    5/6 of the largest (or all are equal), else it is moved toward zero by half
+    the data's range. ``close_to_border`` (2-D charts, not percent axes): an
+    interval is added when the data reach within 1/21 of the rounded range's
+    end; for the minimum this is measured against the unrounded maximum."""
+    swap = lo < 0 and hi <= 0 and not (lo == hi == 0)
+    if swap:  # all negative: work on the mirrored range, as LibreOffice does
+        lo, hi = -hi, -lo
+        fixed_min, fixed_max = (
+            -fixed_max if fixed_max is not None else None,
+            -fixed_min if fixed_min is not None else None,
+        )
+    src_lo, src_hi = lo, hi
     if fixed_min is not None:
         lo = fixed_min
     if fixed_max is not None:
         hi = fixed_max
-    if hi <= lo:
-        hi = lo + (abs(lo) or 1.0) if fixed_max is None else hi
-        lo = hi - 1 if hi <= lo else lo
-    candidates: list[float]
+    if lo > hi:
+        if fixed_max is None or fixed_min is not None:
+            hi = lo
+        else:
+            lo = hi
+    if expand_to_zero and fixed_min is None and lo > 0:
+        if lo == hi or lo / hi < 5 / 6:
+            lo = 0.0
+        else:
+            lo -= (hi - lo) / 2
+    if lo == hi:
+        if fixed_max is None or fixed_min is not None:
+            hi = 1.0 if hi == 0 else hi * 2
+        else:
+            lo = -1.0 if lo == 0 else lo / 2
+    base = fixed_min if fixed_min is not None else fixed_max if fixed_max is not None else 0.0
     if unit is not None and unit > 0:
-        candidates = [unit]
+        step = unit
+        auto_step = False
     else:
         raw = (hi - lo) / max(steps, 1)
         mag = 10 ** math.floor(math.log10(raw))
-        candidates = [m * mag for m in (1, 2, 5, 10, 20, 50, 100) if m * mag >= raw * 0.999]
+        norm = raw / mag
+        norm = next((m for m in (1, 2, 5) if norm <= m * (1 + 1e-9)), 10)
+        step = norm * mag
+        auto_step = True
     start = end = 0.0
-    step = candidates[0]
-    for step in candidates:
-        start = fixed_min if fixed_min is not None else math.floor(lo / step + 1e-9) * step
-        end = fixed_max if fixed_max is not None else math.ceil(hi / step - 1e-9) * step
-        near = 20 / 21 if close_to_border else 1 - 1e-9  # else: only data on the end tick
-        if end > start:
-            if fixed_min is None and start != 0 and (end - lo) / (end - start) > near:
+    for _ in range(60):
+        start, end = lo, hi
+        if fixed_min is None:
+            start = base + math.floor((lo - base) / step + 1e-9) * step
+            if close_to_border and start != 0 and (hi - src_lo) / (hi - start) > 20 / 21:
                 start -= step
-            if fixed_max is None and end != 0 and (hi - start) / (end - start) > near:
+        if fixed_max is None:
+            end = base + math.ceil((hi - base) / step - 1e-9) * step
+            if close_to_border and end != 0 and (src_hi - start) / (end - start) > 20 / 21:
                 end += step
-        if end <= start:
-            end = start + step
-        if (end - start) / step <= steps + 1e-9:
+        count = math.floor((end - start) / step + 1e-9)
+        limit = steps if auto_step else 500
+        if count <= limit:
             break
+        auto_step = True
+        mag = 10 ** math.floor(math.log10(step) + 1e-9)
+        norm = round(step / mag, 6)
+        step = (2 if norm < 2 else 5 if norm < 5 else 10) * mag
+    if end <= start:
+        end = start + step
+    if swap:
+        start, end = -end + 0.0, -start + 0.0
     return start, end, step
 
 

@@ -89,9 +89,12 @@ def draw(
     prim_groups = [g for g in groups if g not in sec_groups]
     sec_ax = axes.get(sec_groups[0].ax_ids[1]) if sec_groups else None
 
+    # LibreOffice adds no interval for data close to an axis end in 3-D charts
+    flat = not any("3D" in g.name for g in groups)
+
     def scale_for(gs: list[Group], axis: etree._Element | None) -> tuple[Scale, str]:
         lo, hi, percent = _data_range(gs)
-        scale = value_scale(axis, lo, hi, percent=percent, close_to_border=not scatter)
+        scale = value_scale(axis, lo, hi, percent=percent, close_to_border=flat)
         s0 = next((s for g in gs for s in g.series), None)
         code = "0%" if percent else fmt_code(axis) or (s0.format_code if s0 else "General")
         return scale, code
@@ -110,8 +113,8 @@ def draw(
             float(fmin) if fmin else None,
             float(fmax) if fmax else None,
             float(val(cat_ax, "majorUnit") or 0) or None,
-            expand_to_zero=first.kind == "bubble",  # as LibreOffice draws them
-            close_to_border=False,
+            expand_to_zero=False,  # LibreOffice: only y axes reach to zero
+            close_to_border=flat,
         )
         x_scale = Scale(lo, hi, step, val(scaling, "orientation", "minMax") == "maxMin")
         s0 = next((s for g in groups for s in g.series), None)
@@ -175,12 +178,21 @@ def draw(
     titles = [
         (t, side, room)
         for t, side, room in (
-            (axis_title(canvas, val_ax, not horizontal), "b" if horizontal else "l",
-             bottom if horizontal else left),
-            (axis_title(canvas, cat_ax, horizontal), "l" if horizontal else "b",
-             left if horizontal else bottom),
-            (axis_title(canvas, sec_ax, not horizontal), "t" if horizontal else "r",
-             top if horizontal else right),
+            (
+                axis_title(canvas, val_ax, not horizontal),
+                "b" if horizontal else "l",
+                bottom if horizontal else left,
+            ),
+            (
+                axis_title(canvas, cat_ax, horizontal),
+                "l" if horizontal else "b",
+                left if horizontal else bottom,
+            ),
+            (
+                axis_title(canvas, sec_ax, not horizontal),
+                "t" if horizontal else "r",
+                top if horizontal else right,
+            ),
         )
         if t is not None
     ]
@@ -353,7 +365,14 @@ def draw(
             )
         else:
             _category_labels(
-                canvas, plane, cat_labels, cfont, cat_ax, cat_line_at, pos or "nextTo", vscale,
+                canvas,
+                plane,
+                cat_labels,
+                cfont,
+                cat_ax,
+                cat_line_at,
+                pos or "nextTo",
+                vscale,
                 angle,
             )
 

@@ -16,9 +16,14 @@ from ..model import Box, Fill, ShapeItem, Stroke
 from ..xml import A, C, num
 from .part import Group, Series, on, strings, val
 from .plots import _marker, marker_style, point_fill, series_style
-from .style import TITLE_SCALE, Canvas, Font, label, text_width
+from .style import TITLE_SCALE, Canvas, Font, label, line_height, text_width
 
-PAD = 7.0  # the chart's inner margin, pt
+PAD = 7.0  # the chart's inner margin, pt (kept for callers; LibreOffice's are below)
+MM100 = 72 / 2540  # points per 1/100 mm, LibreOffice's chart unit
+PAGE_DISTANCE = 0.02  # margins around the title and diagram, fraction of the chart size
+TITLE_OFFSET = 135 * MM100  # added below the top for the main title
+LEGEND_X_MARGIN = 210 * MM100  # a side legend's distance from the chart's edge
+LEGEND_Y_MARGIN = 185 * MM100  # a top/bottom legend's distance from the chart's edge
 
 
 def manual(layout_parent: etree._Element | None, chart: Box, auto: Box) -> Box | None:
@@ -59,7 +64,10 @@ def title_text(chart: etree._Element, series: list[Series]) -> tuple[str, etree.
 
 
 def draw_title(canvas: Canvas, chart: etree._Element, box: Box, series: list[Series]) -> float:
-    """Draw the chart title; returns the height it takes from the top (0 when overlaid)."""
+    """Draw the chart title; returns the height it takes from the top (0 when placed
+    by hand). As LibreOffice: centred, its top 2 % of the chart's height plus
+    1.35 mm down, wrapped at 80 % of the chart's width; the rest of the chart
+    starts as far again below it."""
     text, title = title_text(chart, series)
     if not text.strip():
         return 0.0
@@ -68,18 +76,19 @@ def draw_title(canvas: Canvas, chart: etree._Element, box: Box, series: list[Ser
         rich = title.find(f"{C}tx/{C}rich")
         base = canvas.text_font(rich, base) if rich is not None else base
         base = canvas.text_font(title.find(C + "txPr"), base)
-    limit = max(box.w - 2 * PAD, 1.0)
-    text = "\n".join(line for part in text.split("\n") for line in wrap(part, base, limit - 10))
+    limit = max(box.w * 0.8, 1.0)
+    text = "\n".join(line for part in text.split("\n") for line in wrap(part, base, limit))
     lines = text.count("\n") + 1  # a long title wraps within the chart instead of clipping
-    h = base.size * 1.25 * lines
-    w = min(text_width(text, base) + 10, limit)
-    auto = Box(box.x + (box.w - w) / 2, box.y + PAD + base.size * 0.2, w, h)
+    h = line_height(base) * lines
+    w = min(text_width(text, base) + 2, box.w)
+    distance = box.h * PAGE_DISTANCE + TITLE_OFFSET
+    auto = Box(box.x + (box.w - w) / 2, box.y + distance, w, h)
     placed = manual(title, box, auto) if title is not None else None
     b = placed if placed is not None else auto
     b = Box(b.x, b.y, max(b.w, w), b.h) if placed is not None else b
     canvas.items.append(label(text, b, base, "ctr", "t", wrap=True))
     # c:overlay is not honoured: LibreOffice always keeps the plot area below the title
-    return 0.0 if placed is not None else h + PAD + base.size * 0.2
+    return 0.0 if placed is not None else h + distance
 
 
 def wrap(text: str, font: Font, width: float) -> list[str]:
@@ -131,7 +140,12 @@ def legend_entries(canvas: Canvas, groups: list[Group]) -> list[Entry]:
 def draw_legend(
     canvas: Canvas, chart: etree._Element, box: Box, rect: Box, groups: list[Group]
 ) -> Box:
-    """Draw the legend; returns ``rect`` minus the room it takes."""
+    """Draw the legend; returns ``rect`` (the room left below the title) minus the
+    room it takes. Sizes and places follow LibreOffice's VLegend: paddings from
+    the font size, a key 0.6 of the font high (8 mm wide for lines, 16 mm for
+    dashed ones), a side legend 2.1 mm from the chart's edge and centred on its
+    height, a top/bottom one 1.85 mm from the edge; side legends stack their
+    entries (wrapped at 30 % of the width), top/bottom ones lay them in rows."""
     legend = chart.find(C + "legend")
     if legend is None or not groups:
         return rect
@@ -143,61 +157,81 @@ def draw_legend(
     entries = [e for i, e in enumerate(entries) if i not in hidden]
     if not entries:
         return rect
-    pos = val(legend, "legendPos", "r")
-    size = font.size
-    swatch = size * 0.6
-    row_h = size * 1.25
-    key_w = swatch * 2 if any(e[2] is not None and e[1] is None for e in entries) else swatch
-    widths = [text_width(t, font) + key_w + size * 0.9 for t, _, _, _ in entries]
-    overlay = on(legend, "overlay")
-    if pos in ("b", "t"):
-        col_w = max(widths)
-        cols = max(1, min(len(entries), int((rect.w - 2 * PAD) // max(col_w, 1))))
-        rows = math.ceil(len(entries) / cols)
-        if rows == 1:
-            cols = len(entries)
-        w = sum(widths) if rows == 1 else col_w * cols
-        h = row_h * rows
-        auto = Box(
-            rect.x + (rect.w - w) / 2,
-            rect.y + rect.h - h - PAD if pos == "b" else rect.y + PAD,
-            w,
-            h,
-        )
+    pos = val(legend, "legendPos", "r") or "r"
+    view = font.size / MM100  # the font size in 1/100 mm
+    x_pad = max(100.0, view * 0.33) * MM100
+    x_off = max(100.0, view * 0.66) * MM100
+    y_pad = max(100.0, view * 0.2) * MM100
+    y_off = y_pad
+    gap = max(100.0, view * 0.22) * MM100
+    sym_h = font.size * 0.6
+    lines = [e for e in entries if e[2] is not None and e[1] is None]
+    sym_w = sym_h
+    if lines:
+        sym_w = max(sym_h, (1600 if any(e[2].dashed for e in lines) else 800) * MM100)  # type: ignore[union-attr]
+    line_h = line_height(font, leading=False)
+    side = pos not in ("b", "t")
+    texts = [e[0] for e in entries]
+    if side:  # LibreOffice's "high" legend: texts wrap at 30 % of the width
+        limit = max(rect.w * 0.3, font.size)
+        texts = ["\n".join(wrap(t, font, limit)) if text_width(t, font) > limit else t
+                 for t in texts]  # fmt: skip
+    sizes = [(text_width(t, font), line_h * (t.count("\n") + 1)) for t in texts]
+    n = len(entries)
+    if side:
+        row_max = max(h for _, h in sizes) + y_off
+        max_rows = max(int((rect.h - 2 * y_pad) // row_max), 1)
+        cols = math.ceil(n / max_rows)
+        rows = math.ceil(n / cols)
     else:
-        w = min(max(widths), rect.w * 0.45)
-        h = row_h * len(entries)
-        x = rect.x + rect.w - w - PAD if pos in ("r", "tr") else rect.x + PAD
-        # LibreOffice centres a side legend on the whole chart, title included
-        y = box.y + (box.h - h) / 2 if pos != "tr" else rect.y + PAD
-        y = min(max(y, rect.y), rect.y + rect.h - h) if h <= rect.h else rect.y
-        auto = Box(x, y, w, h)
-        cols, rows = 1, len(entries)
+        col_max = x_off + sym_w + gap + max(w for w, _ in sizes)
+        max_cols = max(int((rect.w - 2 * x_pad) // col_max), 1)
+        rows = math.ceil(n / max_cols)
+        cols = math.ceil(n / rows)
+    col_w = [0.0] * cols
+    row_h = [0.0] * rows
+    for i, (w, h) in enumerate(sizes):
+        r, c = divmod(i, cols)
+        col_w[c] = max(col_w[c], sym_w + gap + w)
+        row_h[r] = max(row_h[r], h)
+    w = 2 * x_pad + sum(col_w) + (cols - 1) * x_off
+    h = 2 * y_pad + sum(row_h) + (rows - 1) * y_off
+    if pos == "l":
+        x, y = box.x + LEGEND_X_MARGIN, box.y + (box.h - h) / 2
+    elif pos == "t":
+        x, y = box.x + (box.w - w) / 2, rect.y + LEGEND_Y_MARGIN
+    elif pos == "b":
+        x, y = box.x + (box.w - w) / 2, box.y + box.h - LEGEND_Y_MARGIN - h
+    elif pos == "tr":
+        x, y = box.x + box.w - LEGEND_X_MARGIN - w, rect.y + LEGEND_Y_MARGIN
+    else:
+        x, y = box.x + box.w - LEGEND_X_MARGIN - w, box.y + (box.h - h) / 2
+    auto = Box(x, y, w, h)
     placed = manual(legend, box, auto)
     b = placed or auto
     sp_fill, sp_line = canvas.fill(legend.find(C + "spPr")), canvas.line(legend.find(C + "spPr"))
     if isinstance(sp_fill, Fill) or isinstance(sp_line, Stroke):
         canvas.items.append(ShapeItem("rect", b, sp_fill or None, sp_line or None))  # type: ignore[arg-type]
-    x0 = b.x + (b.w - (sum(widths) if rows == 1 else max(widths) * cols)) / 2
-    y0 = b.y + (b.h - row_h * rows) / 2
+    x0 = b.x + (b.w - w) / 2 + x_pad
+    y0 = b.y + (b.h - h) / 2 + y_pad
     for i, e in enumerate(entries):
-        if rows == 1 and pos in ("b", "t"):
-            x = x0 + sum(widths[:i])
-            y = y0
-        else:
-            x = x0 + (i % cols) * max(widths) if pos in ("b", "t") else b.x
-            y = y0 + (i // cols) * row_h
-        _entry(canvas, e, x, y, swatch, key_w, row_h, font)
-    if placed is not None or overlay:
+        r, c = divmod(i, cols)
+        ex = x0 + sum(col_w[:c]) + c * x_off
+        ey = y0 + sum(row_h[:r]) + r * y_off
+        _entry(canvas, (texts[i], *e[1:]), ex, ey, sym_w, sym_h, gap, line_h, font)  # type: ignore[arg-type]
+    if placed is not None or on(legend, "overlay"):
         return rect
-    gap = PAD
     if pos == "b":
-        return Box(rect.x, rect.y, rect.w, max(rect.h - h - gap, 1))
+        return Box(rect.x, rect.y, rect.w, max(rect.h - h - LEGEND_Y_MARGIN, 1))
     if pos == "t":
-        return Box(rect.x, rect.y + h + gap, rect.w, max(rect.h - h - gap, 1))
+        return Box(
+            rect.x, rect.y + h + LEGEND_Y_MARGIN, rect.w, max(rect.h - h - LEGEND_Y_MARGIN, 1)
+        )
     if pos == "l":
-        return Box(rect.x + w + gap, rect.y, max(rect.w - w - gap, 1), rect.h)
-    return Box(rect.x, rect.y, max(rect.w - w - gap, 1), rect.h)
+        return Box(
+            rect.x + w + LEGEND_X_MARGIN, rect.y, max(rect.w - w - LEGEND_X_MARGIN, 1), rect.h
+        )
+    return Box(rect.x, rect.y, max(rect.w - w - LEGEND_X_MARGIN, 1), rect.h)
 
 
 def _entry(
@@ -205,26 +239,28 @@ def _entry(
     entry: Entry,
     x: float,
     y: float,
-    swatch: float,
-    key_w: float,
-    row_h: float,
+    sym_w: float,
+    sym_h: float,
+    gap: float,
+    line_h: float,
     font: Font,
 ) -> None:
+    """One legend entry: its key (a box, a line with its marker, or a marker)
+    centred on the first text line, and its text after it."""
     text, fill, stroke, marker = entry
-    cy = y + row_h / 2
+    cy = y + line_h / 2
     if fill is not None:
         canvas.items.append(
             ShapeItem(
-                "rect", Box(x + (key_w - swatch) / 2, cy - swatch / 2, swatch, swatch), fill, stroke
-            )
+                "rect", Box(x + (sym_w - sym_h) / 2, cy - sym_h / 2, sym_h, sym_h), fill, stroke
+            )  # fmt: skip
         )
     else:
         if stroke is not None:
-            canvas.items.append(ShapeItem("line", Box(x, cy, key_w, 0), None, stroke))
+            canvas.items.append(ShapeItem("line", Box(x, cy, sym_w, 0), None, stroke))
         if marker is not None:
-            symbol, size, mfill, mline = marker
-            _marker(canvas, symbol, x + key_w / 2, cy, min(size, 7.0), mfill, mline)
-    tx = x + key_w + font.size * 0.3
-    canvas.items.append(
-        label(text, Box(tx, y, text_width(text, font) + font.size, row_h), font, "l")
-    )
+            symbol, _size, mfill, mline = marker
+            _marker(canvas, symbol, x + sym_w / 2, cy, sym_h, mfill, mline)
+    tx = x + sym_w + gap
+    h = line_h * (text.count("\n") + 1)
+    canvas.items.append(label(text, Box(tx, y, text_width(text, font) + 2, h), font, "l", "t"))

@@ -276,8 +276,9 @@ def lines(canvas: Canvas, g: Group, plane: Plane, scale: Scale) -> None:
                 # in a combination chart the x values run 1..n across the categories'
                 # slots, as LibreOffice places such a series on its own x axis
                 r = plane.rect
-                pts.append((r.x + (x - 0.5) / max(plane.n_cat, 1) * r.w,
-                            plane.value(v_plot, scale)))
+                pts.append(
+                    (r.x + (x - 0.5) / max(plane.n_cat, 1) * r.w, plane.value(v_plot, scale))
+                )
             else:
                 pts.append(plane.point(i, v_plot, scale))
             vals.append((i, v))

@@ -133,7 +133,9 @@ def radar(canvas: Canvas, g: Group, rect: Box, cat_ax, val_ax) -> None:  # type:
     cats = next((s.categories for s in g.series if s.categories), [])
     cats = cats + [str(i + 1) for i in range(len(cats), n)]
     vals = [v for s in g.series for v in s.values if v is not None] or [0.0, 1.0]
-    scale = value_scale(val_ax, min(min(vals), 0.0), max(vals), expand_to_zero=True)
+    scale = value_scale(
+        val_ax, min(min(vals), 0.0), max(vals), expand_to_zero=True, close_to_border=False
+    )
     scale.reverse = False
     font = canvas.text_font(cat_ax.find(C + "txPr") if cat_ax is not None else None)
     show_cats = tick_labels_shown(cat_ax)

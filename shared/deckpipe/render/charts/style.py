@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .. import fonts
 from ..colors import Palette, fill_color
 from ..fills import fill_of
 from ..inherit import Theme
@@ -164,7 +165,31 @@ def label(
     return TextItem(box, paragraphs, (0.0, 0.0, 0.0, 0.0), anchor, wrap)
 
 
+def _face(font: Font) -> fonts.Face | None:
+    try:
+        return fonts.primary_face(font.face, font.bold, font.italic)
+    except Exception:  # an unmappable typeface: fall back to the estimate
+        return None
+
+
 def text_width(text: str, font: Font) -> float:
-    """A rough width of ``text`` (Calibri-like average glyph widths)."""
-    longest = max(text.split("\n"), key=len) if text else ""
-    return len(longest) * font.size * 0.45 * (1.08 if font.bold else 1.0)
+    """The advance width of ``text``'s widest line in the font that draws it
+    (the substitute LibreOffice would use), as the chart's layout needs it."""
+    if not text:
+        return 0.0
+    face = _face(font)
+    lines = text.split("\n")
+    if face is None:
+        return max(len(line) for line in lines) * font.size * 0.45 * (1.08 if font.bold else 1.0)
+    scale = fonts.mapping(font.face).scale
+    return max(fonts.text_width(line, face.name, font.size) for line in lines) * scale
+
+
+def line_height(font: Font, leading: bool = True) -> float:
+    """The height of one line of a chart text: ascent, descent and (``leading``)
+    the font's line gap, as LibreOffice sizes a title's text shape; legend
+    entries measure without the gap (what the references show)."""
+    face = _face(font)
+    if face is None:
+        return font.size * (1.22 if leading else 1.0)
+    return (face.ascent + face.descent + (face.gap if leading else 0.0)) * font.size
