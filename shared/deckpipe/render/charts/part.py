@@ -47,6 +47,7 @@ class Series:
     element: etree._Element
     index: int
     format_code: str = "General"
+    global_index: int = 0  # place among all the chart's series (automatic markers)
 
 
 @dataclass
@@ -201,6 +202,8 @@ def read_groups(plot_area: etree._Element | None) -> tuple[list[Group], list[str
             notes.append(f"A {name} is drawn as its 2-D form.")
         ax_ids = [a.get("val", "") for a in g.iterfind(C + "axId")]
         groups.append(Group(kind, g, read_series(g), ax_ids))
+    for n, series in enumerate(s for group in groups for s in group.series):
+        series.global_index = n
     return groups, notes
 
 

@@ -12,8 +12,11 @@ from .labels import data_labels
 from .part import Group, Series, numbers, on, val
 from .style import Canvas
 
-# LibreOffice's automatic marker symbols, in series order.
+# LibreOffice's standard symbols in its numbering (chart2 StandardSymbol 0..14); an
+# automatic marker takes the one numbered by the series' place among all the chart's
+# series, one further on for series with x values (VDataSeries::getSymbolProperties).
 AUTO_SYMBOLS = (
+    "square",
     "diamond",
     "triangle_down",
     "triangle",
@@ -25,9 +28,16 @@ AUTO_SYMBOLS = (
     "star",
     "x",
     "plus",
+    "asterisk",
     "dash",
-    "square",
+    "vbar",
 )
+
+
+def auto_symbol(s: Series) -> str:
+    """The automatic marker symbol of series ``s``."""
+    index = s.global_index + (1 if s.element.find(C + "xVal") is not None else 0)
+    return AUTO_SYMBOLS[index % len(AUTO_SYMBOLS)]
 
 
 def series_style(
@@ -195,13 +205,15 @@ def _marker(
     elif symbol in shapes:
         pts = [(box.x + u * size, box.y + v * size) for u, v in shapes[symbol]]
         canvas.items.append(polygon(pts, fill, stroke, closed=True))
-    elif symbol in ("x", "plus", "dash"):
+    elif symbol in ("x", "plus", "dash", "asterisk", "vbar"):
         color = fill.color if fill else stroke.color if stroke else (0.0, 0.0, 0.0)
         pen = Stroke(color, 0.75)
         segs = {
             "x": [(0, 0, 1, 1), (0, 1, 1, 0)],
             "plus": [(0.5, 0, 0.5, 1), (0, 0.5, 1, 0.5)],
             "dash": [(0, 0.5, 1, 0.5)],
+            "vbar": [(0.5, 0, 0.5, 1)],
+            "asterisk": [(0.5, 0, 0.5, 1), (0.07, 0.25, 0.93, 0.75), (0.07, 0.75, 0.93, 0.25)],
         }[symbol]
         for x0, y0, x1, y1 in segs:
             canvas.items.append(
@@ -237,7 +249,7 @@ def marker_style(
     if not shown or symbol == "none":
         return None
     if symbol in (None, "auto"):
-        symbol = AUTO_SYMBOLS[pos % len(AUTO_SYMBOLS)]
+        symbol = auto_symbol(s)
     size = num(val(m, "size"), 5)
     sp = m.find(C + "spPr") if m is not None else None
     color = line.color if line else canvas.series_color(s.index, len(g.series))

@@ -1,0 +1,208 @@
+"""Chart layout and scales as LibreOffice draws them: legend geometry, title and
+diagram margins, value-axis automatic scaling, automatic marker symbols."""
+
+from __future__ import annotations
+
+import pptx
+from lxml import etree
+from pptx.chart.data import BubbleChartData, CategoryChartData, XyChartData
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.util import Inches
+from tests_support import resolve
+
+from deckpipe.render.charts import nice_scale
+from deckpipe.render.model import ShapeItem, TextItem
+
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+MM100 = 72 / 2540
+LEFT, TOP, WIDTH, HEIGHT = 72.0, 72.0, 432.0, 288.0  # the chart frame, pt
+
+
+def _deck(kind, data):
+    prs = pptx.Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    frame = slide.shapes.add_chart(kind, Inches(1), Inches(1), Inches(6), Inches(4), data)
+    return prs, frame.chart
+
+
+def category_chart(kind, series=(("S1", (1, 2, 3, 4)),)):
+    data = CategoryChartData()
+    data.categories = ["A", "B", "C", "D"]
+    for name, values in series:
+        data.add_series(name, values)
+    return _deck(kind, data)
+
+
+def text_of(item: TextItem) -> str:
+    return "".join(r.text for p in item.paragraphs for r in p.runs)
+
+
+def text_items(page, text: str) -> list[TextItem]:
+    """Items showing ``text``, rightmost first (a one-series chart's automatic
+    title repeats the series name; its legend entry is further right)."""
+    found = [i for i in page.items if isinstance(i, TextItem) and text_of(i) == text]
+    return sorted(found, key=lambda i: -i.box.x)
+
+
+def size_of(item: TextItem) -> float:
+    return item.paragraphs[0].runs[0].size
+
+
+def test_a_right_legend_sits_2_1_mm_from_the_edge_with_an_8_mm_line_key():
+    prs, chart = category_chart(XL_CHART_TYPE.LINE, series=(("Series", (1, 3, 2, 4)),))
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.RIGHT
+    chart.legend.include_in_layout = False
+    page, _ = resolve(prs)
+    entry = text_items(page, "Series")[0]
+    # text + padding (max(1 mm, 0.33 em)) ends 2.1 mm inside the frame's right edge
+    pad = max(100.0, size_of(entry) / MM100 * 0.33) * MM100
+    right = entry.box.x + entry.box.w - 2 + pad
+    assert abs(right - (LEFT + WIDTH - 210 * MM100)) < 0.5
+    # the key: a line 8 mm long, ending max(1 mm, 0.22 em) before the text
+    keys = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "line"
+            and abs(i.box.w - 800 * MM100) < 0.01]  # fmt: skip
+    assert len(keys) == 1
+    gap = max(100.0, size_of(entry) / MM100 * 0.22) * MM100
+    assert abs(keys[0].box.x + keys[0].box.w + gap - entry.box.x) < 0.01
+    assert abs(keys[0].box.y - entry.box.cy) < 1.0  # centred on the text line
+
+
+def test_a_bottom_legend_lays_entries_in_a_row_1_85_mm_above_the_edge():
+    prs, chart = category_chart(
+        XL_CHART_TYPE.COLUMN_CLUSTERED, series=(("S1", (1, 2, 3, 4)), ("S2", (2, 2, 2, 2)))
+    )
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+    chart.legend.include_in_layout = False
+    page, _ = resolve(prs)
+    s1, s2 = text_items(page, "S1")[0], text_items(page, "S2")[0]
+    assert abs(s1.box.y - s2.box.y) < 0.01 and s2.box.x > s1.box.x + s1.box.w
+    pad = max(100.0, size_of(s1) / MM100 * 0.2) * MM100
+    assert abs(s1.box.y + s1.box.h + pad - (TOP + HEIGHT - 185 * MM100)) < 0.5
+    # the square keys are 0.6 of the legend's font size
+    key = 0.6 * size_of(s1)
+    keys = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "rect"
+            and abs(i.box.w - key) < 0.01 and abs(i.box.h - key) < 0.01]  # fmt: skip
+    assert len(keys) == 2
+
+
+def test_the_title_sits_2_percent_plus_1_35_mm_from_the_top():
+    prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.has_title = True
+    chart.chart_title.text_frame.text = "Title"
+    chart.has_legend = False
+    page, _ = resolve(prs)
+    title = text_items(page, "Title")[0]
+    assert abs(title.box.y - (TOP + HEIGHT * 0.02 + 135 * MM100)) < 0.01
+    assert abs(title.box.cx - (LEFT + WIDTH / 2)) < 0.5
+
+
+def test_a_long_title_wraps_at_80_percent_of_the_chart_width():
+    prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.has_title = True
+    chart.chart_title.text_frame.text = " ".join(["Quarterly revenue by region"] * 4)
+    page, _ = resolve(prs)
+    title = next(i for i in page.items if isinstance(i, TextItem) and "Quarterly" in text_of(i))
+    assert len(title.paragraphs) >= 2
+    assert title.box.w <= WIDTH * 0.8 + 3
+
+
+def test_y_axes_start_at_zero_or_move_toward_it_x_axes_of_xy_charts_do_not():
+    assert nice_scale(0.7, 2.6, expand_to_zero=True) == (0.0, 3.0, 0.5)  # wide: from zero
+    assert nice_scale(90, 100, expand_to_zero=True) == (84, 102, 2)  # narrow: half the range
+    assert nice_scale(0.7, 2.6) == (0.5, 3.0, 0.5)  # an x axis keeps its minimum
+    assert nice_scale(-5, -2, expand_to_zero=True) == (-6.0, 0.0, 1.0)  # mirrored negatives
+    # the minimum's close-to-border test uses the unrounded maximum: no extra interval
+    assert nice_scale(-17, 41, expand_to_zero=True) == (-20, 50, 10)
+    assert nice_scale(0, 9.6, close_to_border=False) == (0, 10, 1)  # 3-D: nothing added
+    assert nice_scale(0, 9.6) == (0, 12, 2)  # 0..11 is 11 intervals: 2 at a time
+
+
+def test_a_bubble_chart_x_axis_starts_at_its_rounded_minimum():
+    data = BubbleChartData()
+    series = data.add_series("Y-Values")
+    for x, y, size in ((0.7, 2.7, 10), (1.8, 3.2, 4), (2.6, 0.8, 8)):
+        series.add_data_point(x, y, size)
+    prs, chart = _deck(XL_CHART_TYPE.BUBBLE, data)
+    page, _ = resolve(prs)
+    labels = {text_of(i): i for i in page.items if isinstance(i, TextItem)}
+    assert "0.5" in labels and "3" in labels
+    # the x labels run 0.5 .. 3 from left to right along the bottom: no "0" below the plot
+    bottom = labels["0.5"].box.y
+    assert all(not (text_of(i) == "0" and abs(i.box.y - bottom) < 1) for i in labels.values())
+    assert labels["0.5"].box.cx < labels["3"].box.cx
+    # bubbles: the largest is a quarter of the plot's smaller side across
+    chart.has_legend = False
+    page, _ = resolve(prs)
+    circles = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "ellipse"]
+    big = max(circles, key=lambda c: c.box.w)
+    small = min(circles, key=lambda c: c.box.w)
+    assert abs(small.box.w / big.box.w - (4 / 10) ** 0.5) < 1e-6
+
+
+def test_a_bubble_legend_key_is_a_circle_0_6_em_across():
+    data = BubbleChartData()
+    data.add_series("B").add_data_point(1, 2, 3)
+    prs, chart = _deck(XL_CHART_TYPE.BUBBLE, data)
+    chart.has_legend = True
+    page, _ = resolve(prs)
+    entry = text_items(page, "B")[0]
+    keys = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "ellipse"
+            and i.box.x < entry.box.x and abs(i.box.cy - entry.box.cy) < 1]  # fmt: skip
+    assert len(keys) == 1 and abs(keys[0].box.w - 0.6 * size_of(entry)) < 0.01
+
+
+def _markers(page, max_size=8.0):
+    return [i for i in page.items if isinstance(i, ShapeItem) and i.fill is not None
+            and i.box.w < max_size and i.box.h < max_size]  # fmt: skip
+
+
+def test_automatic_markers_follow_the_series_place_square_first_on_line_charts():
+    prs, chart = category_chart(
+        XL_CHART_TYPE.LINE_MARKERS, series=(("S1", (1, 3, 2, 4)), ("S2", (2, 1, 3, 1)))
+    )
+    chart.has_legend = False
+    for ser in chart._chartSpace.iter(C + "ser"):  # automatic symbols
+        marker = ser.find(C + "marker")
+        if marker is not None:
+            ser.remove(marker)
+    page, _ = resolve(prs)
+    marks = _markers(page)
+    squares = [m for m in marks if m.kind == "rect"]
+    diamonds = [m for m in marks if m.kind == "path" and len(m.path) == 5]
+    assert len(squares) == 4 and len(diamonds) == 4
+    assert {round(s.box.w, 3) for s in squares} == {5.0}
+
+
+def test_automatic_markers_of_xy_series_start_one_further_on_with_a_diamond():
+    data = XyChartData()
+    series = data.add_series("XY")
+    series.add_data_point(1, 2)
+    series.add_data_point(2, 3)
+    prs, chart = _deck(XL_CHART_TYPE.XY_SCATTER, data)
+    chart.has_legend = False
+    for ser in chart._chartSpace.iter(C + "ser"):
+        marker = ser.find(C + "marker")
+        if marker is not None:
+            ser.remove(marker)
+    page, _ = resolve(prs)
+    marks = _markers(page)
+    assert len(marks) == 2 and all(m.kind == "path" for m in marks)
+    xs = sorted(round(p[0], 3) for op, p in marks[0].path if op != "Z")
+    assert xs == [0.0, 0.5, 0.5, 1.0]  # a diamond's corners
+
+
+def test_the_diagram_keeps_2_percent_of_the_chart_from_the_edges():
+    prs, chart = category_chart(XL_CHART_TYPE.BAR_CLUSTERED)
+    chart.has_legend = False
+    chart.has_title = False
+    vax = chart._chartSpace.find(f".//{C}valAx")
+    etree.SubElement(vax, C + "tickLblPos").set("val", "none")
+    cax = chart._chartSpace.find(f".//{C}catAx")
+    cax.find(C + "delete").set("val", "1")
+    page, _ = resolve(prs)
+    bars = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "rect" and i.fill]
+    # the longest bar (4 of an axis to 4.5? no: 0..4 + close-to-border -> 0..4.5) starts at
+    # the plot's left edge, 2 % of the width inside the frame
+    assert abs(min(b.box.x for b in bars) - (LEFT + WIDTH * 0.02)) < 0.01
