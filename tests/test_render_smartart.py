@@ -321,3 +321,77 @@ def test_a_data_model_with_a_syntax_error_is_read_in_recovery_mode():
     prs = smartart_deck("process1", {}, blob=broken)
     page, _ = resolve(prs)
     assert len(nodes(page)) == 2 and len(arrows(page)) == 1
+
+
+# -- LibreOffice's engine: layout definition + presentation points -----------------------
+
+ENGINE_LAYOUT = f"""<dgm:layoutDef xmlns:dgm="{DGM_NS}" uniqueId="{LAYOUT}orgChart1">
+<dgm:layoutNode name="diagram"><dgm:alg type="hierChild"/><dgm:shape/>
+ <dgm:forEach axis="ch" ptType="node">
+  <dgm:layoutNode name="root1"><dgm:alg type="hierRoot"/><dgm:shape/>
+   <dgm:layoutNode name="box1" styleLbl="node0"><dgm:alg type="tx"/><dgm:shape type="rect"/>
+   </dgm:layoutNode>
+   <dgm:layoutNode name="kids1"><dgm:alg type="hierChild"/><dgm:shape/>
+    <dgm:forEach axis="ch" ptType="node">
+     <dgm:layoutNode name="root2"><dgm:alg type="hierRoot"/><dgm:shape/>
+      <dgm:layoutNode name="box2"><dgm:alg type="tx"/><dgm:shape type="rect"/>
+      </dgm:layoutNode>
+     </dgm:layoutNode>
+    </dgm:forEach>
+   </dgm:layoutNode>
+  </dgm:layoutNode>
+ </dgm:forEach>
+</dgm:layoutNode></dgm:layoutDef>""".encode()
+
+
+def engine_model(box2_order=("A", "B")) -> bytes:
+    """Top over A and B, with the presentation points PowerPoint saves for ENGINE_LAYOUT."""
+    pres, cxns = [], []
+
+    def point(pid: str, node: str, name: str, parent: str) -> None:
+        pres.append(
+            f'<dgm:pt modelId="{pid}" type="pres"><dgm:prSet presAssocID="{node}" '
+            f'presName="{name}"/><dgm:spPr/></dgm:pt>'
+        )
+        kind = "presParOf" if parent != "doc" else "presOf"
+        cxns.append(f'<dgm:cxn modelId="c{pid}" type="{kind}" srcId="{parent}" destId="{pid}"/>')
+
+    point("pd", "doc", "diagram", "doc")
+    point("pr1", "Top", "root1", "pd")
+    point("pb1", "Top", "box1", "pr1")
+    point("pk1", "Top", "kids1", "pr1")
+    for node in ("A", "B"):
+        point(f"pr{node}", node, "root2", "pk1")
+    for node in box2_order:
+        point(f"pb{node}", node, "box2", f"pr{node}")
+    for node, box in (("Top", "pb1"), ("A", "pbA"), ("B", "pbB")):
+        cxns.append(f'<dgm:cxn modelId="t{box}" type="presOf" srcId="{node}" destId="{box}"/>')
+    tree = {"doc": ["Top"], "Top": ["A", "B"]}
+    return data_model("orgChart1", tree, extra_points="".join(pres), extra_cxns="".join(cxns))
+
+
+def test_the_engine_lays_out_the_layout_definition_over_the_presentation_points():
+    tree = {"doc": ["Top"], "Top": ["A", "B"]}
+    prs = smartart_deck("orgChart1", tree, blob=engine_model(), layout_def=ENGINE_LAYOUT)
+    page, _ = resolve(prs)
+    top, a, b = (text_box(page, t).box for t in ("Top", "A", "B"))
+    # one root in the diagram's row: indented 10 %; the root spans 2 rows (box, children)
+    row = 288 / (2 + 0.3)
+    assert top.x == pytest.approx(FRAME_X + 43.2) and top.w == pytest.approx(345.6)
+    assert top.y == pytest.approx(FRAME_Y) and top.h == pytest.approx(row)
+    width = 345.6 / 2.1
+    assert a.y == b.y == pytest.approx(FRAME_Y + 1.3 * row) and a.h == pytest.approx(row)
+    assert a.x == pytest.approx(top.x) and b.x == pytest.approx(top.x + 1.1 * width)
+    assert a.w == pytest.approx(width)
+
+
+def test_the_engine_takes_the_ith_point_of_a_name_as_libreoffice_does():
+    # box2's points saved in the other order: the i-th box2 point is not a child of the
+    # i-th root2 point, so LibreOffice (and we) draw neither A's nor B's box
+    tree = {"doc": ["Top"], "Top": ["A", "B"]}
+    blob = engine_model(box2_order=("B", "A"))
+    page, _ = resolve(smartart_deck("orgChart1", tree, blob=blob, layout_def=ENGINE_LAYOUT))
+    texts = {"".join(r.text for p in i.paragraphs for r in p.runs) for i in page.items
+             if isinstance(i, TextItem)}  # fmt: skip
+    assert "Top" in texts and "A" not in texts and "B" not in texts
+    assert len(nodes(page)) == 1

@@ -192,6 +192,8 @@ def layout_shapes(
     if kind is None or not roots:
         return None
     tree = _Tree(_color_lists(colors))
+    if kind == "hierarchy" and layout is not None and _engine_shapes(tree, data, layout, size):
+        return tree.root
     w, h = size
     if kind == "hierarchy":
         _hierarchy(tree, roots, w, h)
@@ -346,10 +348,10 @@ def _fill(name: str) -> etree._Element:
     return fill
 
 
-def _font_for(nodes: list[Node], w: float, h: float) -> float:
-    """One text size for all nodes (as SmartArt does) that fits the smallest box."""
+def _font_for(nodes: list[Node], w: float, h: float, cap: float = MAX_FONT) -> float:
+    """One text size for the nodes, at most ``cap``, that fits a ``w`` x ``h`` box."""
     w_pt, h_pt = w / 12700 * 0.9, h / 12700 * 0.85
-    size = MAX_FONT
+    size = cap
     for node in nodes:
         text = node.text
         if not text.strip():
@@ -601,3 +603,452 @@ def _hierarchy(tree: _Tree, roots: list[Node], W: float, H: float) -> None:  # n
     place_part(top, 0.0, 0.0, W, H)
     for node, x, y, w, h in boxes:
         tree.shape("rect", x, y, w, h, node, _font_for([node], w, h))
+
+
+# -- LibreOffice's layout engine ---------------------------------------------------------
+# With the layout definition and the presentation points PowerPoint saved in the data
+# model, LibreOffice builds the shapes by walking the layout nodes: a layout node met at
+# a ``forEach`` step i takes the i-th presentation point of its name (in data order), and
+# only when that point is a child (any connection) of the current point; a ``forEach``
+# over nodes makes as many steps as the longest list of its layout nodes' points, any
+# other ``forEach`` one step. The shapes are then laid out top down by their algorithms
+# (``composite`` from the constraints, ``hierRoot``/``hierChild`` rows and columns).
+
+_EMU_PER_MM = 36000
+_FONT_UNITS = ("primFontSz", "secFontSz")
+
+
+def _local(el: etree._Element) -> str:
+    return el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
+
+
+@dataclass
+class _Constraint:
+    type: str
+    for_name: str
+    ref_type: str
+    ref_for_name: str
+    fact: float
+    val: float
+
+
+@dataclass
+class _EShape:
+    name: str
+    pres: str  # model id of its presentation point
+    prst: str | None  # preset geometry; None: a group
+    hidden: bool
+    style: str
+    children: list[_EShape] = field(default_factory=list)
+    alg: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    rows: int = 0
+    constraints: list[_Constraint] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # the data points it presents
+    asst: bool = False
+    own: list[_Constraint] = field(default_factory=list)  # its layout node's, unnamed
+    x: float = 0.0
+    y: float = 0.0
+    w: float = 0.0
+    h: float = 0.0
+
+
+class _Engine:
+    def __init__(self, data: etree._Element, layout: etree._Element) -> None:
+        self.points: dict[str, etree._Element] = {}
+        self.by_name: dict[str, list[str]] = {}
+        for pt in data.iterfind(f"{DGM}ptLst/{DGM}pt"):
+            mid = pt.get("modelId", "")
+            self.points[mid] = pt
+            pr = pt.find(DGM + "prSet")
+            name = pr.get("presName") if pr is not None else None
+            if name:
+                self.by_name.setdefault(name, []).append(mid)
+        self.edges: set[tuple[str, str]] = set()
+        self.par_of: list[tuple[str, str]] = []
+        self.pres_parent: dict[str, str] = {}
+        self.pres_of: dict[str, list[str]] = {}
+        for cxn in data.iterfind(f"{DGM}cxnLst/{DGM}cxn"):
+            src, dest, kind = cxn.get("srcId", ""), cxn.get("destId", ""), cxn.get("type", "parOf")
+            self.edges.add((src, dest))
+            if kind == "parOf":
+                self.par_of.append((src, dest))
+            elif kind == "presParOf":
+                self.pres_parent.setdefault(dest, src)
+            elif kind == "presOf":
+                self.pres_of.setdefault(dest, []).append(src)
+        self.refs = {el.get("name"): el for el in layout.iter(DGM + "forEach") if el.get("name")}
+        self.idx, self.step, self.cnt = 0, 1, 1
+
+    # -- points
+    def _pr(self, mid: str) -> etree._Element | None:
+        pt = self.points.get(mid)
+        return pt.find(DGM + "prSet") if pt is not None else None
+
+    def _var(self, mid: str, name: str) -> str | None:
+        pr = self._pr(mid)
+        el = pr.find(f"{DGM}presLayoutVars/{DGM}{name}") if pr is not None else None
+        return el.get("val") if el is not None else None
+
+    def _max_depth(self, mid: str, seen: frozenset[str] = frozenset()) -> int:
+        depth = 0
+        for src, dest in self.par_of:
+            if src == mid and dest not in seen:
+                depth = max(depth, self._max_depth(dest, seen | {mid}) + 1)
+        return depth
+
+    def _decide(self, cond: etree._Element, mid: str | None) -> bool:
+        if _local(cond) == "else":
+            return True
+        if mid is None:
+            return False
+        func, arg, op, val = (cond.get(k, "") for k in ("func", "arg", "op", "val"))
+        pr = self._pr(mid)
+        assoc = pr.get("presAssocID", "") if pr is not None else ""
+        if func == "var" and arg in ("dir", "hierBranch"):
+            if arg == "dir":
+                value = self._var(mid, "dir") or "norm"
+            else:
+                value = self._var(mid, "hierBranch")
+                parent = self.pres_parent.get(mid)
+                if value is None and parent is not None:
+                    value = self._var(parent, "hierBranch")
+                value = value or "std"
+            return {"equ": value == val, "neq": value != val}.get(op, False)
+        if func in ("cnt", "maxDepth"):
+            if func == "cnt":
+                node = assoc
+                if cond.get("axis", "").split() == ["ch", "ch"]:
+                    node = next((d for s, d in self.par_of if s == assoc), "")
+                number = sum(1 for s, _ in self.par_of if s == node) if node else 0
+            else:
+                number = self._max_depth(assoc)
+            try:
+                target = int(val)
+            except ValueError:
+                return False
+            ops = {
+                "equ": number == target,
+                "gt": number > target,
+                "gte": number >= target,
+                "lt": number < target,
+                "lte": number <= target,
+                "neq": number != target,
+            }
+            return ops.get(op, False)
+        return True
+
+    def _chosen(self, choose: etree._Element, mid: str | None) -> etree._Element | None:
+        for cond in choose:
+            if _local(cond) in ("if", "else") and self._decide(cond, mid):
+                return cond
+        return None
+
+    def _find(self, atom: etree._Element, mid: str, tag: str) -> list[etree._Element]:
+        """Atoms of a kind directly in a layout node, through the chosen conditions."""
+        found = []
+        for child in atom:
+            kind = _local(child)
+            if kind == tag:
+                found.append(child)
+            elif kind == "choose":
+                cond = self._chosen(child, mid)
+                if cond is not None:
+                    found += self._find(cond, mid, tag)
+        return found
+
+    # -- shape creation
+    def create(self, root: etree._Element, size: tuple[float, float]) -> _EShape | None:
+        doc = next((m for m, p in self.points.items() if p.get("type") == "doc"), None)
+        node = root.find(DGM + "layoutNode")
+        if doc is None or node is None:
+            return None
+        top = _EShape("", doc, None, True, "", w=size[0], h=size[1])
+        self._layout_node(node, doc, top, [], existing=True)
+        return top
+
+    def _visit(self, atom: etree._Element, mid: str, parent: _EShape, cons: list) -> None:
+        for child in atom:
+            kind = _local(child)
+            if kind == "layoutNode":
+                self._layout_node(child, mid, parent, cons)
+            elif kind == "forEach":
+                self._for_each(child, mid, parent, cons)
+            elif kind == "choose":
+                cond = self._chosen(child, mid)
+                if cond is not None:
+                    self._visit(cond, mid, parent, cons)
+
+    def _for_each(self, atom: etree._Element, mid: str, parent: _EShape, cons: list) -> None:
+        ref = atom.get("ref")
+        if ref:
+            target = self.refs.get(ref)
+            if target is not None and target is not atom:
+                self._for_each(target, mid, parent, cons)
+            return
+        axis = atom.get("axis", "").split()
+        hide_last = atom.get("hideLastTrans", "1") in ("1", "true")
+        if hide_last and axis[:1] == ["followSib"] and self.idx + self.step >= self.cnt:
+            return
+        count = 1
+        if atom.get("ptType", "all").split()[:1] in (["node"], ["nonAsst"]):
+            names = self._shallow_names(atom, mid)
+            count = max((len(self.by_name.get(n, [])) for n in names), default=0)
+        try:
+            limit = int(atom.get("cnt", "0"))
+        except ValueError:
+            limit = 0
+        total = min(count, limit) if limit > 0 else count
+        try:
+            step = int(atom.get("step", "1"))
+        except ValueError:
+            step = 1
+        saved = self.idx, self.step, self.cnt
+        self.step, self.cnt = step, total
+        self.idx = 0
+        while self.idx < total and step > 0:
+            self._visit(atom, mid, parent, cons)
+            self.idx += step
+        self.idx, self.step, self.cnt = saved
+
+    def _shallow_names(self, atom: etree._Element, mid: str) -> list[str]:
+        """The names of the layout nodes a ``forEach`` steps through (not their insides)."""
+        names = []
+        for child in atom:
+            kind = _local(child)
+            if kind == "layoutNode":
+                names.append(child.get("name", ""))
+            elif kind == "forEach":
+                names += self._shallow_names(child, mid)
+            elif kind == "choose":
+                cond = self._chosen(child, mid)
+                if cond is not None:
+                    names += self._shallow_names(cond, mid)
+        return names
+
+    def _layout_node(
+        self, atom: etree._Element, mid: str, parent: _EShape, cons: list, existing=False
+    ) -> None:
+        points = self.by_name.get(atom.get("name", ""), [])
+        if self.idx >= len(points):
+            return
+        new = points[self.idx]
+        if (mid, new) not in self.edges:
+            return
+        listed = [c for lst in self._find(atom, new, "constrLst") for c in lst]
+        constraints = cons + [c for c in map(self._constraint, listed) if c is not None]
+        direct = [c for lst in atom.iterfind(DGM + "constrLst") for c in lst]
+        shape = parent
+        if existing:
+            parent.pres, parent.name = new, atom.get("name", "")
+            parent.constraints = constraints
+        else:
+            shapes = self._find(atom, new, "shape")
+            if shapes:
+                sh = shapes[0]
+                pr = self._pr(new)
+                shape = _EShape(
+                    atom.get("name", ""),
+                    new,
+                    sh.get("type") or None,
+                    sh.get("hideGeom") in ("1", "true"),
+                    (pr.get("presStyleLbl") if pr is not None else None)
+                    or atom.get("styleLbl", ""),
+                    constraints=constraints,
+                    sources=self.pres_of.get(new, []),
+                )
+                shape.asst = any(self.points[m].get("type") == "asst"
+                                 for m in shape.sources if m in self.points)  # fmt: skip
+                parent.children.append(shape)
+        shape.own = [c for c in (self._constraint(c, unnamed=True) for c in direct) if c]
+        self._visit(atom, new, shape, constraints)
+        algs = self._find(atom, new, "alg")
+        if algs:
+            shape.alg = algs[0].get("type", "")
+            shape.params = {p.get("type", ""): p.get("val", "") for p in algs[0]}
+            shape.rows = _vertical_count(shape)
+
+    @staticmethod
+    def _constraint(el: etree._Element, unnamed: bool = False) -> _Constraint | None:
+        kind, name = el.get("type", "none"), el.get("forName", "")
+        if el.get("op", "none") not in ("none", "equ") or kind == "none":
+            return None
+        if unnamed:
+            if name or el.get("refForName"):
+                return None
+        elif not name and kind not in ("sp", "lMarg", "rMarg", "tMarg", "bMarg"):
+            return None
+        try:
+            fact, val = float(el.get("fact", "1")), float(el.get("val", "0"))
+        except ValueError:
+            return None
+        if unnamed and val == 0 and el.get("refType", "none") == "none":
+            return None
+        return _Constraint(kind, name, el.get("refType", "none"), el.get("refForName", ""),
+                           fact, val)  # fmt: skip
+
+
+def _direction(shape: _EShape) -> str:
+    if shape.alg == "hierRoot":
+        return "fromT"
+    return shape.params.get("linDir", "fromL")
+
+
+def _vertical_count(shape: _EShape) -> int:
+    if not shape.children:
+        return 0 if shape.prst == "conn" else 1
+    counts = [c.rows for c in shape.children]
+    direction = _direction(shape)
+    if direction in ("fromT", "fromB"):
+        return sum(counts)
+    if shape.params.get("secLinDir") == "fromT":
+        return (sum(counts) + 1) // 2
+    return max(counts)
+
+
+def _apply(c: _Constraint, props: dict[str, dict[str, float]]) -> None:
+    ref = props.get(c.ref_for_name)
+    if ref is None:
+        return
+    if c.ref_type in ref:
+        props.setdefault(c.for_name, {})[c.type] = ref[c.ref_type] * c.fact
+    else:
+        unit = 12700 if c.ref_type in _FONT_UNITS else _EMU_PER_MM
+        props.setdefault(c.for_name, {})[c.type] = c.val * unit
+
+
+def _run(shape: _EShape) -> None:
+    """Lay out a shape's children by its algorithm, then theirs."""
+    if shape.alg != "lin":
+        shape.children = [c for c in shape.children if c.prst is not None or c.children]
+    if shape.alg == "composite":
+        _composite(shape)
+    elif shape.alg in ("hierRoot", "hierChild"):
+        _hier(shape)
+    for child in shape.children:
+        _run(child)
+
+
+def _composite(shape: _EShape) -> None:
+    W, H = shape.w, shape.h  # noqa: N806
+    props: dict[str, dict[str, float]] = {"": {"w": W, "h": H, "l": 0, "t": 0, "r": W, "b": H}}
+    for c in shape.constraints:
+        _apply(c, props)
+    low, high = math.inf, 0.0
+    for child in shape.children:
+        for c in shape.constraints:
+            if c.for_name == child.name:
+                _apply(c, props)
+        for c in child.own:
+            _apply(_Constraint(c.type, child.name, c.ref_type, child.name, c.fact, c.val), props)
+        w, h, x, y = W, H, 0.0, 0.0
+        p = props.get(child.name)
+        if p is not None:
+            w = min(p["w"], W) if "w" in p else w
+            h = min(p["h"], H) if "h" in p else h
+            if "l" in p:
+                x = p["l"]
+            elif "ctrX" in p:
+                x = p["ctrX"] - w / 2
+            elif "r" in p:
+                x = p["r"] - w
+            if "t" in p:
+                y = p["t"]
+            elif "ctrY" in p:
+                y = p["ctrY"] - h / 2
+            elif "b" in p:
+                y = p["b"] - h
+            if "l" in p and "r" in p:
+                w = p["r"] - p["l"]
+            if "t" in p and "b" in p:
+                h = p["b"] - p["t"]
+            w, h = min(w, W - x), min(h, H - y)
+        child.x, child.y, child.w, child.h = x, y, w, h
+        low, high = min(low, y), max(high, y + h)
+    if shape.children and low >= 0 and high <= H and H - (high - low) > 0:
+        for child in shape.children:
+            child.y += (H - (high - low)) / 2
+
+
+def _hier(shape: _EShape) -> None:
+    if not shape.children or not shape.w or not shape.h:
+        return
+    direction = _direction(shape)
+    second = shape.params.get("secLinDir", "")
+    children = shape.children
+    count = len(children)
+    if shape.alg == "hierChild":
+        count = sum(1 for c in children if c.prst != "conn")
+    if (
+        shape.alg == "hierRoot"
+        and count == 3
+        and not _has_assistant(children[1])
+        and _has_assistant(children[2])
+    ):
+        children[1], children[2] = children[2], children[1]
+    across = 2 if second == "fromT" else (count if direction in ("fromL", "fromR") else 1)
+    rows = max(shape.rows, 1)
+    unit = shape.h / (rows + (rows - 1) * ROW_GAP)
+    cw = shape.w / (across + (across - 1) * COL_GAP)
+    x = y = 0.0
+    if shape.alg == "hierChild" and across == 1:
+        x = cw * INDENT
+        cw *= 1 - 2 * INDENT
+    row_h = 0.0
+    for i, child in enumerate(children):
+        child.x, child.y = x, y
+        if shape.alg == "hierChild" and child.prst == "conn":
+            child.w, child.h = 1, unit
+            continue
+        child.w, child.h = cw, unit * (child.rows + (child.rows - 1) * ROW_GAP)
+        if direction in ("fromT", "fromB"):
+            y += child.h + unit * ROW_GAP
+        else:
+            x += cw * (1 + COL_GAP)
+        row_h = max(row_h, child.h)
+        if second == "fromT" and i % 2 == 1:
+            x, y, row_h = 0.0, y + row_h + unit * ROW_GAP, 0.0
+
+
+def _has_assistant(shape: _EShape) -> bool:
+    return shape.asst or any(_has_assistant(c) for c in shape.children)
+
+
+def _engine_shapes(
+    tree: _Tree, data: etree._Element, layout: etree._Element, size: tuple[float, float]
+) -> bool:
+    """Lay the diagram out with LibreOffice's engine into ``tree``; False when it made no
+    visible shape (no presentation points, say)."""
+    engine = _Engine(data, layout)
+    top = engine.create(layout, size)
+    if top is None:
+        return False
+    _run(top)
+    drawn = 0
+
+    def draw(shape: _EShape, ox: float, oy: float) -> None:
+        nonlocal drawn
+        x, y = ox + shape.x, oy + shape.y
+        if shape.prst and shape.prst != "conn" and not shape.hidden and shape.w > 0 < shape.h:
+            paragraphs = []
+            if shape.alg != "sp":
+                for mid in shape.sources:
+                    if mid in engine.points:
+                        paragraphs += _paragraphs(engine.points[mid])
+            pr = engine._pr(shape.pres)
+            try:
+                index = int(pr.get("presStyleIdx", "0")) if pr is not None else 0
+            except ValueError:
+                index = 0
+            node = Node(paragraphs, style=(shape.style, index) if shape.style else None)
+            cap = next((c.val for c in reversed(shape.constraints) if c.type == "primFontSz"
+                        and c.val > 0), MAX_FONT)  # fmt: skip
+            font = _font_for([node], shape.w, shape.h, cap)
+            tree.shape(shape.prst, x, y, shape.w, shape.h, node, font)
+            drawn += 1
+        for child in shape.children:
+            draw(child, x, y)
+
+    for child in top.children:
+        draw(child, 0.0, 0.0)
+    return drawn > 0
