@@ -206,3 +206,43 @@ def test_the_diagram_keeps_2_percent_of_the_chart_from_the_edges():
     # the longest bar (4 of an axis to 4.5? no: 0..4 + close-to-border -> 0..4.5) starts at
     # the plot's left edge, 2 % of the width inside the frame
     assert abs(min(b.box.x for b in bars) - (LEFT + WIDTH * 0.02)) < 0.01
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_a_picture_fill_of_the_chart_area_is_drawn_from_the_chart_parts_package():
+    import io
+
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    png = _png()
+    image_part = chart.part.package.get_or_add_image_part(io.BytesIO(png))
+    rid = chart.part.relate_to(image_part, RT.IMAGE)
+    space = chart._chartSpace
+    sp = etree.fromstring(
+        '<c:spPr xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart"'
+        ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+        ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f'<a:blipFill><a:blip r:embed="{rid}"/><a:stretch><a:fillRect/></a:stretch></a:blipFill>'
+        "</c:spPr>"
+    )
+    space.insert(list(space).index(space.find(C + "chart")) + 1, sp)
+    page, _ = resolve(prs)
+    pictures = [i for i in page.items if isinstance(i, ShapeItem) and i.fill is not None
+                and i.fill.image is not None]  # fmt: skip
+    assert len(pictures) == 1
+    frame = pictures[0].box
+    assert (frame.x, frame.y, frame.w, frame.h) == (LEFT, TOP, WIDTH, HEIGHT)
+    assert pictures[0].fill.image == png
+    assert page.items.index(pictures[0]) < min(
+        page.items.index(i) for i in page.items if isinstance(i, TextItem)
+    )  # behind everything else of the chart

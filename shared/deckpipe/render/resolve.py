@@ -474,7 +474,11 @@ class DeckResolver:
         if root is None:
             scope.warn("chart_skipped", "A chart's part is missing or unreadable.")
             return
-        chart_ctx = charts.ChartContext(scope.palette, scope.master.theme)
+        chart_ctx = charts.ChartContext(
+            scope.palette,
+            scope.master.theme,
+            lambda blip_fill: self._blip_bytes(blip_fill, chart_part, scope),
+        )
         drawn = charts.chart_items(root, box, chart_ctx)
         scope.items.extend(drawn.items)
         for message in drawn.approximations:

@@ -16,6 +16,7 @@ draws axes, ``cartesian`` draws charts on two axes, ``plots`` their series,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -35,6 +36,8 @@ from .style import BASE_SIZE, Canvas, Font
 class ChartContext:
     palette: Palette
     theme: Theme
+    # the bytes of a ``blipFill``'s picture, from the chart part's relationships
+    load_blip: Callable[[etree._Element], bytes | None] | None = None
 
 
 @dataclass
@@ -47,7 +50,7 @@ def chart_items(root: etree._Element, box: Box, ctx: ChartContext) -> Drawn:
     """Draw a chart part's root (``c:chartSpace``) into ``box`` (slide points)."""
     override = root.find(C + "clrMapOvr")
     palette = ctx.palette.with_map(clr_map_from(override) if override is not None else {})
-    canvas = Canvas(palette, ctx.theme, chart_style(root))
+    canvas = Canvas(palette, ctx.theme, chart_style(root), load_blip=ctx.load_blip)
     base = Font(ctx.theme.minor_font, BASE_SIZE, palette.slot("tx1"))
     canvas.font = canvas.text_font(root.find(C + "txPr"), base)
     chart = root.find(C + "chart")

@@ -10,13 +10,14 @@ one accent for the monochrome ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from .. import fonts
 from ..colors import Palette, fill_color
-from ..fills import fill_of
+from ..fills import fill_of, picture_fill
 from ..inherit import Theme
 from ..model import RGB, Box, DrawItem, Fill, Paragraph, Stroke, TextItem, TextRun
 from ..xml import A, flag, local, num, pt
@@ -53,6 +54,7 @@ class Canvas:
     items: list[DrawItem] = field(default_factory=list)
     approximations: list[str] = field(default_factory=list)
     font: Font = field(default_factory=lambda: Font("Calibri", BASE_SIZE, (0.0, 0.0, 0.0)))
+    load_blip: Callable[[etree._Element], bytes | None] | None = None
 
     @property
     def line_grey(self) -> RGB:
@@ -84,6 +86,11 @@ class Canvas:
                 return False
             if name in ("solidFill", "gradFill", "pattFill"):
                 return fill_of(c, self.palette)
+            if name == "blipFill":  # a picture (or texture) from the chart part's package
+                data = self.load_blip(c) if self.load_blip is not None else None
+                if not data:
+                    return None
+                return picture_fill(c, data, self.palette)
         return None
 
     def line(
