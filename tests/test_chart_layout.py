@@ -7,7 +7,7 @@ import pptx
 from lxml import etree
 from pptx.chart.data import BubbleChartData, CategoryChartData, XyChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
-from pptx.util import Inches
+from pptx.util import Inches, Pt
 from tests_support import resolve
 
 from deckpipe.render.charts import nice_scale
@@ -246,3 +246,43 @@ def test_a_picture_fill_of_the_chart_area_is_drawn_from_the_chart_parts_package(
     assert page.items.index(pictures[0]) < min(
         page.items.index(i) for i in page.items if isinstance(i, TextItem)
     )  # behind everything else of the chart
+
+
+def test_a_rich_titles_run_formatting_wins_over_its_paragraph_default():
+    prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.has_title = True
+    tf = chart.chart_title.text_frame
+    tf.text = "Run title"
+    run = tf.paragraphs[0].runs[0]
+    run.font.size, run.font.italic, run.font.bold = Pt(16), True, False
+    page, _ = resolve(prs)
+    title = text_items(page, "Run title")[0].paragraphs[0].runs[0]
+    assert (title.size, title.italic, title.bold) == (16.0, True, False)
+
+
+def _xy_bottom_gridline(page) -> float:
+    lines = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "line"
+             and i.box.h == 0 and i.box.w > 100]  # fmt: skip
+    return max(i.box.y for i in lines)
+
+
+def test_an_x_axis_crossing_inside_the_plot_keeps_no_label_room_below_it():
+    def deck(crosses_at):
+        data = XyChartData()
+        series = data.add_series("XY")
+        for x, y in ((0.7, 2.7), (1.8, 3.2), (2.6, 0.8)):
+            series.add_data_point(x, y)
+        prs, chart = _deck(XL_CHART_TYPE.XY_SCATTER, data)
+        chart.has_legend = False
+        if crosses_at is not None:
+            x_axis = chart._chartSpace.findall(f".//{C}valAx")[0]
+            crosses = x_axis.find(C + "crosses")
+            crosses.tag = C + "crossesAt"
+            crosses.set("val", str(crosses_at))
+        return resolve(prs)[0]
+
+    low, inside = deck(None), deck(2.0)
+    # the x labels sit by the axis at y = 2: the plot reaches further down
+    assert _xy_bottom_gridline(inside) > _xy_bottom_gridline(low) + 10
+    x_label = text_items(inside, "0.5")[0]
+    assert x_label.box.y < _xy_bottom_gridline(inside) - 10

@@ -174,6 +174,13 @@ def draw(
                 bottom = cfont.size * 1.25 * min(lines, 3) + TICK + 2
     if not horizontal and show_cat and val(cat_ax, "crosses") == "max" and not deleted(cat_ax):
         top, bottom = max(top, bottom), TICK  # the x axis and its labels sit at the top
+    elif flat and not horizontal and show_cat and val(cat_ax, "tickLblPos", "nextTo") == "nextTo":
+        # an x axis crossing inside the plot keeps its labels there: only what reaches
+        # below the plot takes room (LibreOffice sizes the diagram by the labels' extent)
+        lift = vscale.frac(_crossing(cat_ax, vscale))
+        if 0 < lift < 1:
+            plot_h = max(rect.h - top - bottom, 1.0)
+            bottom = max(vfont.size * 0.6 if show_val else 0.0, bottom - lift * plot_h)
     # axis titles go outside the tick labels: (title, side of the plot, tick-label room)
     titles = [
         (t, side, room)

@@ -135,14 +135,18 @@ def auto_color(i: int, palette: Palette) -> RGB:
 
 
 def font_of(tx_pr: etree._Element | None, base: Font, palette: Palette, theme: Theme) -> Font:
-    """A ``c:txPr`` (or ``c:rich``) first-paragraph ``defRPr`` on top of ``base``."""
+    """A ``c:txPr`` (or ``c:rich``) first-paragraph ``defRPr`` on top of ``base``,
+    and the first run's own ``rPr`` on top of that (rich text shows its runs)."""
     if tx_pr is None:
         return base
-    d = tx_pr.find(f"{A}p/{A}pPr/{A}defRPr")
-    if d is None:
-        d = tx_pr.find(f"{A}p/{A}r/{A}rPr")
-    if d is None:
-        return base
+    font = base
+    for d in (tx_pr.find(f"{A}p/{A}pPr/{A}defRPr"), tx_pr.find(f"{A}p/{A}r/{A}rPr")):
+        if d is not None:
+            font = _apply(d, font, palette, theme)
+    return font
+
+
+def _apply(d: etree._Element, base: Font, palette: Palette, theme: Theme) -> Font:
     size = num(d.get("sz"), base.size * 100) / 100
     bold = flag(d.get("b")) if d.get("b") is not None else base.bold
     italic = flag(d.get("i")) if d.get("i") is not None else base.italic
