@@ -256,3 +256,71 @@ def test_justified_rtl_line_sits_on_the_right():
     pieces, _ = fonts.split_by_font(HEBREW, "Calibri", False, False)
     width = sum(shaping.width(text, face.name, 20) for text, face in pieces)
     assert word[1] + width == pytest.approx(RIGHT_INSET, abs=0.5)
+
+
+# -- line breaking inside words ---------------------------------------------------------
+
+
+def test_lines_break_after_a_hyphen_between_letters_or_digits():
+    text = "aaaa bbbbbbbbbbbbbbbbbbbbbbbb-cccccccccc-dddd"
+    spans = _spans(_deck([text], 200, size=20))
+    first, second = _find(spans, "aaaa"), _find(spans, "cccc")
+    # the first line ends at a hyphen (not mid-word, not before "bbbb")
+    assert first[0].endswith("-") and "bbbb" in first[0]
+    assert second[2] > first[2] + 20 and abs(second[1] - first[1]) < 0.5
+    # a hyphen without a letter after it is no break: "-5" stays whole
+    assert [s for s in _spans(_deck(["x " * 30 + "-5"], 200, size=20)) if "-5" in s[0]]
+
+
+def test_chinese_and_japanese_lines_fill_to_the_margin_and_keep_kinsoku():
+    # Latin words then a long run of ideographs: the ideographs start on the
+    # first line (any ideograph may begin a line), not pushed to the next one
+    cjk = "中文文本测试" * 8 + "。"
+    spans = _spans(_deck([f"Hello {cjk}"], 300, size=20))
+    lines: dict[float, str] = {}
+    for text, _x, y, _size in spans:
+        lines[round(y)] = lines.get(round(y), "") + text
+    rows = [lines[y] for y in sorted(lines)]
+    assert rows[0].startswith("Hello") and "中" in rows[0]
+    assert len(rows) >= 3  # wrapped at character boundaries, not in one overlong line
+    # kinsoku: the full stop never starts a line; it stays with the ideograph before it
+    assert not any(r.startswith("。") for r in rows[1:])
+
+
+def test_text_flows_down_columns_one_after_another():
+    words = " ".join(f"w{i:02d}" for i in range(60))
+    deck = _deck([words], 100, size=20)
+    prs = pptx.Presentation(deck)
+    body_pr = prs.slides[0].shapes[0].text_frame._txBody.find(A + "bodyPr")
+    body_pr.set("numCol", "3")
+    body_pr.set("spcCol", str(18 * 12700))
+    out = io.BytesIO()
+    prs.save(out)
+    out.seek(0)
+    spans = _spans(out)
+    col_w = (360 - 14.4 - 2 * 18) / 3
+    lefts = sorted({round(x) for _t, x, _y, _s in spans})
+    assert lefts == [round(72 + 7.2 + k * (col_w + 18)) for k in range(3)]
+    # every column starts at the top line; a line moves on only when it would
+    # start at or below the bottom inset (96.4 pt down the 100 pt box)
+    first_line = min(y for *_r, y, _s in spans)
+    for left in lefts:
+        column = [s for s in spans if round(s[1]) == left]
+        assert min(s[2] for s in column) == pytest.approx(first_line)
+    lines_per_column = [len({round(s[2]) for s in spans if round(s[1]) == x}) for x in lefts[:2]]
+    # lines start at 3.6, 27.6, 51.6, 75.6 (ending past 96.4) and 99.6 (moves on)
+    assert lines_per_column == [4, 4]
+    assert all(x < 72 + 360 for _t, x, _y, _s in spans)
+
+
+def test_a_line_holding_only_a_break_is_as_tall_as_the_breaks_font():
+    def run(text):
+        return f'<a:r><a:rPr lang="en-US" sz="2000"/><a:t>{text}</a:t></a:r>'
+
+    br20 = '<a:br><a:rPr lang="en-US" sz="2000"/></a:br>'
+    br10 = '<a:br><a:rPr lang="en-US" sz="1000"/></a:br>'
+    spans = _spans(_deck([run("First") + br20 + br10 + run("Second")], 300))
+    # "First" (a 24 pt line), an empty line holding only the 10 pt break (12 pt,
+    # not the 24 pt of the text before it), then "Second"
+    gap = _find(spans, "Second")[2] - _find(spans, "First")[2]
+    assert gap == pytest.approx(24 + 12, abs=0.3)

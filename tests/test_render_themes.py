@@ -281,3 +281,24 @@ def _modified(base: str, mods: str) -> tuple[int, int, int]:
 def test_colour_modifiers_follow_libreoffice(mods, expected):
     got = _modified("156082", mods)
     assert all(abs(g - e) <= 1 for g, e in zip(got, expected, strict=True)), got
+
+
+def test_a_slide_title_on_a_title_slide_layout_takes_the_masters_title_box():
+    """A ``title`` placeholder on a layout that has only a ``ctrTitle``: LibreOffice
+    places it where the master's title is (a ``ctrTitle`` keeps the layout's)."""
+    from deckpipe.render.model import TextItem
+
+    boxes = {}
+    for kind in ("ctrTitle", "title"):
+        prs = pptx.Presentation()
+        slide = prs.slides.add_slide(prs.slide_layouts[0])  # "Title Slide": ctrTitle
+        slide.shapes.title.text = "Heading"
+        slide.shapes.title._element.find(f".//{P}ph").set("type", kind)
+        page = _resolve(prs)
+        boxes[kind] = next(i.box for i in page.items if isinstance(i, TextItem)
+                           and i.paragraphs[0].runs[0].text == "Heading")  # fmt: skip
+    layout_title = prs.slide_layouts[0].placeholders[0]
+    master_title = next(p for p in prs.slide_master.placeholders if p.placeholder_format.idx == 0)
+    assert boxes["ctrTitle"].y == pytest.approx(layout_title.top / 12700)
+    assert boxes["title"].y == pytest.approx(master_title.top / 12700)
+    assert boxes["title"].y != pytest.approx(boxes["ctrTitle"].y)

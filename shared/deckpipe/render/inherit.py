@@ -86,20 +86,28 @@ def match_placeholder(
     """The ancestor placeholder for ``key``.
 
     Layouts are matched by ``idx`` (preferring the same kind), masters by
-    kind only, as PowerPoint does.
+    kind only, as PowerPoint does. On a layout a ``title`` does not match a
+    ``ctrTitle`` (a ``ctrTitle`` may fall back to a ``title``): LibreOffice places
+    a slide's ``title`` on a title-slide layout where the master's title is.
     """
     cat = category(key.type)
+
+    def same_kind(other: str) -> bool:
+        if by_idx and cat == "title":  # a ctrTitle may fall back to a title, not the reverse
+            return other == key.type or (key.type, other) == ("ctrTitle", "title")
+        return category(other) == cat
+
     if by_idx:
         idx = key.idx if key.idx is not None else 0
         same_idx = [s for k, s in candidates if (k.idx if k.idx is not None else 0) == idx]
         for k, s in candidates:
-            if s in same_idx and category(k.type) == cat:
+            if s in same_idx and same_kind(k.type):
                 return s
     for k, s in candidates:
         if k.type == key.type:
             return s
     for k, s in candidates:
-        if category(k.type) == cat:
+        if same_kind(k.type):
             return s
     if by_idx and key.idx is not None:
         for k, s in candidates:

@@ -72,7 +72,8 @@ class Fill:
     ``image_rect`` is the stretch rectangle (left, top, right, bottom insets,
     box fractions; negative values reach outside); ``image_crop`` the source
     crop. ``image_tile`` repeats the picture at ``tile_scale`` (sx, sy) of
-    its natural size ``image_size`` (points). ``pattern`` names a preset
+    its natural size ``image_size`` (points, from the picture's dpi), from
+    the ``tile_align`` corner shifted by ``tile_offset``. ``pattern`` names a preset
     pattern (``a:pattFill``) drawn in ``pattern_colors`` (foreground,
     background); ``color`` is then their blend.
     """
@@ -86,6 +87,8 @@ class Fill:
     image_tile: bool = False
     tile_scale: tuple[float, float] = (1.0, 1.0)
     image_size: tuple[float, float] = (0.0, 0.0)
+    tile_offset: tuple[float, float] = (0.0, 0.0)  # tile fractions (see ``fills.tile_layout``)
+    tile_align: str = "tl"
     pattern: str = ""
     pattern_colors: tuple[RGB, RGB] | None = None
 
@@ -244,6 +247,10 @@ class TextItem:
     # Lines as tall as their fonts' ascent + descent (LibreOffice's table cells)
     # instead of the font-independent 1.2 x size of text boxes and placeholders.
     font_line_height: bool = False
+    # bodyPr numCol / spcCol: text flows down column after column, ``column_gap``
+    # points apart.
+    columns: int = 1
+    column_gap: float = 0.0
 
 
 DrawItem = ShapeItem | ImageItem | TextItem

@@ -80,22 +80,37 @@ class TextPainter:
         """Lay out and draw a text body in the current frame (origin at the box centre)."""
         w, h = item.box.w, item.box.h
         left, top, right, bottom = item.insets
-        avail = max(w - left - right, 1.0)
+        room_h = h - top - bottom
+        # Columns (numCol): each ``avail`` wide, ``gap`` apart; the text fills the
+        # first column, then the next (the last takes the rest). A line moves on
+        # when it would start at or below the bottom inset: the references hold 9
+        # lines of 21.6 pt in a 174.6 pt column, the last one reaching past it.
+        columns = max(1, item.columns)
+        gap = item.column_gap if columns > 1 else 0.0
+        avail = max((w - left - right - gap * (columns - 1)) / columns, 1.0)
         if item.shrink:
-            item = self._shrink(item, avail, h - top - bottom)
+            item = self._shrink(item, avail, room_h * columns)
         laid, total = self._layout_all(item, avail)
         if not item.wrap and item.grow:
             left, right = _unwrapped_block(item, laid, left, right, avail)
-        if item.anchor == "ctr":
-            cursor = top + (h - top - bottom - total) / 2
+        if columns > 1 and total > room_h + 0.01:
+            cursor = top
+        elif item.anchor == "ctr":
+            cursor = top + (room_h - total) / 2
         elif item.anchor == "b":
             cursor = h - bottom - total
         else:
             cursor = top
+        column, col_left, col_right = 0, left, left + avail if columns > 1 else w - right
         for i, (para, lines) in enumerate(zip(item.paragraphs, laid, strict=True)):
             cursor += para.space_before if i else 0.0
             for n, line in enumerate(lines):
                 height = _line_height(para, line)
+                if column < columns - 1 and cursor >= h - bottom - 0.01 and cursor > top:
+                    column += 1
+                    cursor = top
+                    col_left = left + column * (avail + gap)
+                    col_right = col_left + avail
                 baseline = cursor + height - line.descent
                 # The line is its bullet (at marL + indent from the start edge),
                 # the gap to the text (at ``_lead``) and the text; alignment places
@@ -108,9 +123,9 @@ class TextPainter:
                 bullet_at = para.margin_left + para.indent if has_bullet else lead
                 content = (lead - bullet_at) + line.width
                 if para.rtl:
-                    area_l, area_r = left, w - right - bullet_at
+                    area_l, area_r = col_left, col_right - bullet_at
                 else:
-                    area_l, area_r = left + bullet_at, w - right
+                    area_l, area_r = col_left + bullet_at, col_right
                 room = max(area_r - area_l, 0.0)
                 if para.align == "ctr":
                     unit = area_l + (room - content) / 2
@@ -266,8 +281,11 @@ class TextPainter:
 
         words = self._words(para)
         for word in words:
-            if word is None:
+            if isinstance(word, TextRun):  # a line break: a line holding nothing else,
+                if not current:  # and an empty last line after it, take the
+                    last_size = word.size  # break's own font size
                 finish()
+                last_size = word.size
                 continue
             place_tabs(word)
             word_w = sum(f.width for f in word)
@@ -288,21 +306,21 @@ class TextPainter:
             current.extend(word)
             width += word_w
             last_size = word[-1].run.size
-        if current or not lines or words[-1] is None:  # a final break opens an empty line
-            finish()
+        if current or not lines or isinstance(words[-1], TextRun):  # a final break
+            finish()  # opens an empty line
         return lines
 
-    def _words(self, para: Paragraph) -> list[list[_Frag] | None]:
+    def _words(self, para: Paragraph) -> list[list[_Frag] | TextRun]:
         """Unbreakable units (word plus its trailing spaces, possibly spanning runs);
-        None marks a forced line break."""
-        words: list[list[_Frag] | None] = []
+        a forced line break is its own run."""
+        words: list[list[_Frag] | TextRun] = []
         current: list[_Frag] = []
         after_space = False
         for run in para.runs:
             if run.text == "\n" or run.text == "\x0b":
                 if current:
                     words.append(current)
-                words.append(None)
+                words.append(run)
                 current, after_space = [], False
                 continue
             self._note_typeface(run.font)
@@ -316,7 +334,11 @@ class TextPainter:
                         if current:
                             words.append(current)
                         current = []
-                    current.append(_frag(run, token, face))
+                    for n, part in enumerate(_break_parts(token) if not is_space else [token]):
+                        if n:  # a line may break here inside the token
+                            words.append(current)
+                            current = []
+                        current.append(_frag(run, part, face))
                     after_space = is_space
         if current:
             words.append(current)
@@ -502,6 +524,54 @@ def _tokens(text: str) -> list[str]:
         else:
             out.append(ch)
     return out
+
+
+_HYPHENS = "-\u2010\u2012\u2013"
+# Kinsoku: East Asian characters that never start a line (closing marks, small
+# kana, prolonged sound) and that never end one (opening marks).
+_NO_LINE_START = frozenset(
+    "、。，．・：；？！‐ー）」』】〕〉》〙〗〟’”ゝゞヽヾ々〻"
+    "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ"
+    "）］｝，．：；？！｡｣､･ｰ"
+)
+_NO_LINE_END = frozenset("（「『【〔〈《〘〖〝‘“（［｛｢")
+
+
+def _is_wide(ch: str) -> bool:
+    """Ideographs, kana and East Asian punctuation: a line may break before or
+    after each of them (UAX #14 classes ID and CJ), no space needed. Hangul is
+    left out: Korean separates its words with spaces and wraps at them."""
+    o = ord(ch)
+    return (
+        0x2E80 <= o <= 0x9FFF  # radicals, CJK punctuation, kana, ideographs
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFE30 <= o <= 0xFE4F
+        or 0xFF00 <= o <= 0xFFEF  # full- and half-width forms
+        or 0x20000 <= o <= 0x3FFFF
+    )
+
+
+def _break_parts(token: str) -> list[str]:
+    """``token`` (no spaces) cut where LibreOffice's line breaking (ICU) may end
+    a line inside it: after a hyphen or en dash between letters or digits, so
+    "2cdda5c8-e50e" wraps as "2cdda5c8-" / "e50e" rather than mid-word; and
+    before or after any ideograph or kana, except before a
+    closing mark or small kana and after an opening mark (kinsoku), so Chinese
+    and Japanese lines fill to the margin as the reference's do."""
+    parts: list[str] = []
+    start = 0
+    for i in range(1, len(token)):
+        prev, ch = token[i - 1], token[i]
+        if prev in _HYPHENS:
+            cut = i >= 2 and token[i - 2].isalnum() and ch.isalnum()
+        else:
+            cut = (_is_wide(prev) or _is_wide(ch)) and ch not in _NO_LINE_START
+            cut = cut and prev not in _NO_LINE_END and ch not in _HYPHENS
+        if cut:
+            parts.append(token[start:i])
+            start = i
+    parts.append(token[start:])
+    return parts
 
 
 def _trailing_space(frags: list[_Frag]) -> float:

@@ -440,6 +440,8 @@ def resolve_text(
         wrap=body_attr("wrap") != "none" or placeholder_key(lineage.shape) is not None,
         grow=_autofit(body_pr) == "spAutoFit",
         shrink=shrink,
+        columns=max(1, min(16, int(num(body_attr("numCol"), 1)))),
+        column_gap=max(0.0, pt(body_attr("spcCol"))),
     )
 
 
