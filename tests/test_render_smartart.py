@@ -395,3 +395,76 @@ def test_the_engine_takes_the_ith_point_of_a_name_as_libreoffice_does():
              if isinstance(i, TextItem)}  # fmt: skip
     assert "Top" in texts and "A" not in texts and "B" not in texts
     assert len(nodes(page)) == 1
+
+
+def pres_model(layout: str, tree, pres, texts) -> bytes:
+    """A data model with presentation points ``pres`` (id, node, name, parent point, label)
+    and ``texts`` mapping a node to the point that shows it."""
+    points, cxns = [], []
+    for pid, node, name, parent, label in pres:
+        style = f' presStyleLbl="{label}"' if label else ""
+        points.append(
+            f'<dgm:pt modelId="{pid}" type="pres"><dgm:prSet presAssocID="{node}" '
+            f'presName="{name}"{style}/><dgm:spPr/></dgm:pt>'
+        )
+        kind = "presOf" if parent == "doc" else "presParOf"
+        cxns.append(f'<dgm:cxn modelId="c{pid}" type="{kind}" srcId="{parent}" destId="{pid}"/>')
+    for node, pid in texts.items():
+        cxns.append(f'<dgm:cxn modelId="t{pid}" type="presOf" srcId="{node}" destId="{pid}"/>')
+    return data_model(layout, tree, extra_points="".join(points), extra_cxns="".join(cxns))
+
+
+def _layout(body: str) -> bytes:
+    return (f'<dgm:layoutDef xmlns:dgm="{DGM_NS}" uniqueId="{LAYOUT}x">{body}'
+            "</dgm:layoutDef>").encode()  # fmt: skip
+
+
+def test_a_composite_with_aspect_ratio_one_is_square_and_hidden_geometry_keeps_its_text():
+    layout = _layout(
+        '<dgm:layoutNode name="d"><dgm:alg type="composite"><dgm:param type="ar" val="1"/>'
+        "</dgm:alg><dgm:shape/><dgm:constrLst>"
+        '<dgm:constr type="l" for="ch" forName="pie" refType="w" fact="0.5"/>'
+        '<dgm:constr type="w" for="ch" forName="pie" refType="w" fact="0.5"/>'
+        '<dgm:constr type="h" for="ch" forName="pie" refType="h" fact="0.5"/>'
+        '<dgm:constr type="l" for="ch" forName="label" refType="w" fact="0"/>'
+        '<dgm:constr type="w" for="ch" forName="label" refType="w" fact="0.5"/>'
+        "</dgm:constrLst>"
+        '<dgm:layoutNode name="pie"><dgm:alg type="sp"/><dgm:shape type="pie"/></dgm:layoutNode>'
+        '<dgm:layoutNode name="label"><dgm:alg type="tx"/><dgm:shape type="rect" hideGeom="1"/>'
+        "</dgm:layoutNode></dgm:layoutNode>"
+    )
+    pres = [("pd", "doc", "d", "doc", ""), ("pp", "X", "pie", "pd", ""),
+            ("pl", "X", "label", "pd", "")]  # fmt: skip
+    blob = pres_model("x", {"doc": ["X"]}, pres, {"X": "pl"})
+    page, _ = resolve(smartart_deck("x", {}, blob=blob, layout_def=layout))
+    shapes = _shape_items(page)
+    pie = next(s for s in shapes if s.fill is not None)
+    # the 432 x 288 frame is used as a centred 288 x 288 square
+    assert pie.box.x == pytest.approx(FRAME_X + 72 + 144) and pie.box.w == pytest.approx(144)
+    label = text_box(page, "X").box
+    assert label.x == pytest.approx(FRAME_X + 72) and label.w == pytest.approx(144)
+    assert not [s for s in shapes if s.box == label]  # text without geometry
+
+
+def test_a_linear_layout_spreads_children_and_colours_them_by_step():
+    layout = _layout(
+        '<dgm:layoutNode name="d"><dgm:alg type="lin"/><dgm:shape/><dgm:constrLst>'
+        '<dgm:constr type="w" for="ch" forName="node" refType="w" fact="0.25"/>'
+        '<dgm:constr type="h" for="ch" forName="node" refType="h" fact="0.5"/>'
+        '</dgm:constrLst><dgm:forEach axis="ch" ptType="node">'
+        '<dgm:layoutNode name="node" styleLbl="node1"><dgm:alg type="tx"/>'
+        '<dgm:shape type="roundRect"/></dgm:layoutNode></dgm:forEach></dgm:layoutNode>'
+    )
+    pres = [("pd", "doc", "d", "doc", "")] + [
+        (f"p{n}", n, "node", "pd", "node1") for n in ("A", "B", "C")
+    ]
+    blob = pres_model("x", {"doc": ["A", "B", "C"]}, pres, {n: f"p{n}" for n in "ABC"})
+    page, _ = resolve(smartart_deck("x", {}, blob=blob, layout_def=layout, colors=COLORS))
+    boxes = [text_box(page, t).box for t in "ABC"]
+    # three quarter-width boxes fit (no shrinking), left to right, centred vertically
+    assert [b.x - FRAME_X for b in boxes] == pytest.approx([0, 108, 216])
+    assert all(b.w == pytest.approx(108) and b.h == pytest.approx(144) for b in boxes)
+    assert all(b.y == pytest.approx(FRAME_Y + 72) for b in boxes)
+    fills = [next(n for n in nodes(page) if n.box == b).fill.color for b in boxes]
+    # node1's list (111111, 222222) is indexed by the forEach step, wrapping
+    assert fills == pytest.approx([(0x11 / 255,) * 3, (0x22 / 255,) * 3, (0x11 / 255,) * 3])

@@ -187,13 +187,13 @@ def layout_shapes(
 ) -> etree._Element | None:
     """A ``p:spTree`` of shapes for the data model, or None for an unknown family.
     ``layout`` and ``colors`` are the diagram's layout and colour definitions, if any."""
+    tree = _Tree(_color_lists(colors))
+    if layout is not None and _engine_shapes(tree, data, layout, size):
+        return tree.root
     layout_id, roots = read_model(data, layout)
     kind = family(layout_id)
     if kind is None or not roots:
         return None
-    tree = _Tree(_color_lists(colors))
-    if kind == "hierarchy" and layout is not None and _engine_shapes(tree, data, layout, size):
-        return tree.root
     w, h = size
     if kind == "hierarchy":
         _hierarchy(tree, roots, w, h)
@@ -644,13 +644,17 @@ class _EShape:
     params: dict[str, str] = field(default_factory=dict)
     rows: int = 0
     constraints: list[_Constraint] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)  # names the rules let shrink
+    conn: list[_Constraint] = field(default_factory=list)  # its own, for ``conn``
     sources: list[str] = field(default_factory=list)  # the data points it presents
     asst: bool = False
-    own: list[_Constraint] = field(default_factory=list)  # its layout node's, unnamed
+    color_index: int = 0  # the ``forEach`` step it was made at: LibreOffice's colour index
     x: float = 0.0
     y: float = 0.0
     w: float = 0.0
     h: float = 0.0
+    rot: float = 0.0
+    aspect: float = 0.0  # its algorithm's ``ar`` parameter
 
 
 class _Engine:
@@ -838,10 +842,12 @@ class _Engine:
         listed = [c for lst in self._find(atom, new, "constrLst") for c in lst]
         constraints = cons + [c for c in map(self._constraint, listed) if c is not None]
         direct = [c for lst in atom.iterfind(DGM + "constrLst") for c in lst]
+        rules = [r.get("forName", "") for lst in self._find(atom, new, "ruleLst") for r in lst]
+        rules = parent.rules + [r for r in rules if r]
         shape = parent
         if existing:
             parent.pres, parent.name = new, atom.get("name", "")
-            parent.constraints = constraints
+            parent.constraints, parent.rules = constraints, rules
         else:
             shapes = self._find(atom, new, "shape")
             if shapes:
@@ -855,34 +861,37 @@ class _Engine:
                     (pr.get("presStyleLbl") if pr is not None else None)
                     or atom.get("styleLbl", ""),
                     constraints=constraints,
+                    rules=rules,
                     sources=self.pres_of.get(new, []),
                 )
+                shape.color_index = self.idx
                 shape.asst = any(self.points[m].get("type") == "asst"
                                  for m in shape.sources if m in self.points)  # fmt: skip
                 parent.children.append(shape)
-        shape.own = [c for c in (self._constraint(c, unnamed=True) for c in direct) if c]
+        shape.conn = [c for c in (self._constraint(c, any_name=True) for c in direct) if c]
         self._visit(atom, new, shape, constraints)
         algs = self._find(atom, new, "alg")
         if algs:
             shape.alg = algs[0].get("type", "")
             shape.params = {p.get("type", ""): p.get("val", "") for p in algs[0]}
+            try:
+                shape.aspect = float(shape.params.get("ar", "0"))
+            except ValueError:
+                shape.aspect = 0.0
             shape.rows = _vertical_count(shape)
 
     @staticmethod
-    def _constraint(el: etree._Element, unnamed: bool = False) -> _Constraint | None:
+    def _constraint(el: etree._Element, any_name: bool = False) -> _Constraint | None:
+        """An equality constraint; one without ``forName`` only for spacing and margins
+        (or ``any_name``), as LibreOffice reads them."""
         kind, name = el.get("type", "none"), el.get("forName", "")
         if el.get("op", "none") not in ("none", "equ") or kind == "none":
             return None
-        if unnamed:
-            if name or el.get("refForName"):
-                return None
-        elif not name and kind not in ("sp", "lMarg", "rMarg", "tMarg", "bMarg"):
+        if not name and not any_name and kind not in ("sp", "lMarg", "rMarg", "tMarg", "bMarg"):
             return None
         try:
             fact, val = float(el.get("fact", "1")), float(el.get("val", "0"))
         except ValueError:
-            return None
-        if unnamed and val == 0 and el.get("refType", "none") == "none":
             return None
         return _Constraint(kind, name, el.get("refType", "none"), el.get("refForName", ""),
                            fact, val)  # fmt: skip
@@ -925,13 +934,197 @@ def _run(shape: _EShape) -> None:
         _composite(shape)
     elif shape.alg in ("hierRoot", "hierChild"):
         _hier(shape)
+    elif shape.alg == "lin":
+        _lin(shape)
+    elif shape.alg == "snake":
+        _snake_alg(shape)
+    elif shape.alg == "cycle":
+        _cycle_alg(shape)
+    elif shape.alg == "conn":
+        _conn(shape)
     for child in shape.children:
         _run(child)
 
 
+def _conn(shape: _EShape) -> None:
+    """A connector: an arrow by its ends' styles (bent connectors are hidden), resized by its
+    own constraints about its centre."""
+    if shape.prst == "conn":
+        params = shape.params
+        if params.get("connRout") == "bend":
+            shape.prst = None
+        else:
+            begin, end = params.get("begSty") == "arr", params.get("endSty", "arr") == "arr"
+            shape.prst = (
+                "leftRightArrow" if begin and end else "leftArrow" if begin else "rightArrow"
+            )
+    props = {"": {"w": shape.w, "h": shape.h, "l": 0, "t": 0, "r": shape.w, "b": shape.h}}
+    for c in shape.conn:
+        ref = props.get(c.ref_for_name)
+        if ref is not None and c.ref_type in ref:
+            props.setdefault(c.for_name, {})[c.type] = ref[c.ref_type] * c.fact
+    w, h = props[""]["w"], props[""]["h"]
+    shape.x += (shape.w - w) / 2
+    shape.y += (shape.h - h) / 2
+    shape.w, shape.h = w, h
+
+
+def _lin(shape: _EShape) -> None:
+    """LibreOffice's ``lin``: children spread along one axis, centred across it."""
+    children = shape.children
+    if not children or not shape.w or not shape.h:
+        return
+    W, H = shape.w, shape.h  # noqa: N806
+    direction = shape.params.get("linDir", "fromL")
+    inc_x = {"fromL": 1, "fromR": -1}.get(direction, 0)
+    inc_y = {"fromT": 1, "fromB": -1}.get(direction, 0)
+    angle = {"fromL": 0, "fromR": 180, "fromT": 270, "fromB": 90}.get(direction, 0)
+    props: dict[str, dict[str, float]] = {}
+    space_w = space_h = 0.0
+    for c in shape.constraints:
+        if not c.for_name:
+            continue
+        if c.type in ("w", "h"):
+            props.setdefault(c.for_name, {})[c.type] = (W if c.type == "w" else H) * c.fact
+            if c.for_name in ("sp", "space", "sibTrans"):
+                if c.type == "w":
+                    space_w = W * c.fact
+                else:
+                    space_h = H * c.fact
+    shrink = set(shape.rules)
+    count = len(children)
+    if shrink:
+        for child in children:
+            if child.name not in shrink and count > 1:
+                count -= 1
+        space_w = space_h = 0.0
+    else:
+        children[:] = [c for c in children if c.prst is not None or c.children]
+        count = len(children)
+    if not children:
+        return
+    cw, ch = (W / count, H) if inc_x else ((W, H / count) if inc_y else (W, H))
+    x = W - cw if inc_x == -1 else 0.0
+    y = H - ch if inc_y == -1 else 0.0
+    sizes = [
+        (props.get(c.name, {}).get("w", cw), props.get(c.name, {}).get("h", ch)) for c in children
+    ]
+    total_w = sum(w for w, _ in sizes) + (count - 1) * space_w
+    total_h = sum(h for _, h in sizes) + (count - 1) * space_h
+    scale_w = W / total_w if inc_x and total_w > W else 1.0
+    scale_h = H / total_h if inc_y and total_h > H else 1.0
+    space_w, space_h = space_w * scale_w, space_h * scale_h
+    for child, (w, h) in zip(children, sizes, strict=True):
+        if not shrink or child.name in shrink:
+            w, h = w * scale_w, h * scale_h
+        child.w, child.h = w, h
+        if inc_x:
+            y = (H - h) / 2
+        if inc_y:
+            x = (W - w) / 2
+        child.x, child.y = x, y
+        x += inc_x * (w + space_w)
+        y += inc_y * (h + space_h)
+        if child.prst == "conn" or child.alg == "conn":
+            child.rot = angle
+
+
+def _snake_alg(shape: _EShape) -> None:
+    """LibreOffice's ``snake``: a grid of cells 0.54 as high as wide (see ``_snake``)."""
+    children = shape.children
+    if not children or not shape.w or not shape.h:
+        return
+    W, H = shape.w, shape.h  # noqa: N806
+    space = next((c.fact for c in shape.constraints
+                  if c.ref_type == "h" and c.type == "sp" and not c.for_name), 0.0)  # fmt: skip
+    from_constraint = space != 0
+    space = space or SNAKE_SPACE
+    flow = shape.params.get("grDir", "tL")
+    inc_x = -1 if flow in ("tR", "bR") else 1
+    inc_y = -1 if flow in ("bL", "bR") else 1
+    n = len(children)
+    cols, rows = 1, 1
+    child_ar = children[0].aspect
+    if n <= child_ar:
+        rows = n
+    else:
+        while rows < n:
+            cols = -(-n // rows)
+            if (H / cols) / (W / rows) >= SNAKE_RATIO:
+                break
+            rows += 1
+    bw = W / (cols + (cols - 1) * space)
+    bh = bw * SNAKE_RATIO
+    if cols == 1 and rows > 1:
+        spaces = -1 + (4 if from_constraint else 0)
+        height = H / (rows + (rows + spaces) * space)
+        if child_ar > 1:
+            bw, bh = min(W, height * child_ar), height
+    x = W - bw if inc_x == -1 else 0.0
+    y = H - bh if inc_y == -1 else (bh * space * 2 if from_constraint else 0.0)
+    start = x
+    pitch_x, pitch_y = inc_x * bw * (1 + space), inc_y * bh * (1 + space)
+    col = 0
+    for i, child in enumerate(children, start=1):
+        child.x, child.y, child.w, child.h = x, y, bw, bh
+        last_row = i // cols + 1 == rows
+        if i % cols == 0 or not last_row:
+            x += pitch_x
+        col += 1
+        if col == cols:
+            short = (i + 1) % cols and i + 1 >= 3 and (i + 1) // cols + 1 == rows
+            x = start + pitch_x / 2 if short and n != rows * cols else start
+            y += pitch_y
+            col = 0
+        if i % cols and i >= 3 and last_row:
+            x += pitch_x
+
+
+def _cycle_alg(shape: _EShape) -> None:
+    """LibreOffice's ``cycle``: children a quarter of the box on a circle, connectors a
+    twelfth on a smaller one, turned along."""
+    children = list(shape.children)
+    if not children:
+        return
+    W, H = shape.w, shape.h  # noqa: N806
+    params = shape.params
+    try:
+        start = float(params.get("stAng", "0"))
+        span = float(params.get("spanAng", "360"))
+    except ValueError:
+        start, span = 0.0, 360.0
+    cw, ch = W / 4, H / 4
+    radius = min((W - cw) / 2, (H - ch) / 2)
+    if params.get("ctrShpMap") == "fNode":
+        centre = children.pop(0)
+        centre.x, centre.y, centre.w, centre.h = W / 2 - cw / 2, H / 2 - ch / 2, cw, ch
+    n = len(children)
+    if not n:
+        return
+    conn_radius = radius * math.cos(math.radians(span / n))
+    for i, child in enumerate(children):
+        angle = i * span / n + start
+        w, h, r = cw, ch, radius
+        is_conn = child.prst == "conn" or child.alg == "conn"
+        if is_conn:
+            w, h, r = W / 12, H / 12, conn_radius
+        child.x = W / 2 + r * math.sin(math.radians(angle)) - w / 2
+        child.y = H / 2 - r * math.cos(math.radians(angle)) - h / 2
+        child.w, child.h = w, h
+        if params.get("rotPath") == "alongPath":
+            child.rot = angle
+        if is_conn:
+            child.rot = (0 if span > 0 else 180) + angle
+
+
 def _composite(shape: _EShape) -> None:
     W, H = shape.w, shape.h  # noqa: N806
-    props: dict[str, dict[str, float]] = {"": {"w": W, "h": H, "l": 0, "t": 0, "r": W, "b": H}}
+    offset = 0.0
+    if shape.aspect == 1.0:  # square: as wide as high, centred
+        offset = max(W - min(W, H), 0.0) / 2
+    props: dict[str, dict[str, float]] = {
+        "": {"w": W - 2 * offset, "h": H, "l": offset, "t": 0, "r": W - offset, "b": H}
+    }
     for c in shape.constraints:
         _apply(c, props)
     low, high = math.inf, 0.0
@@ -939,8 +1132,6 @@ def _composite(shape: _EShape) -> None:
         for c in shape.constraints:
             if c.for_name == child.name:
                 _apply(c, props)
-        for c in child.own:
-            _apply(_Constraint(c.type, child.name, c.ref_type, child.name, c.fact, c.val), props)
         w, h, x, y = W, H, 0.0, 0.0
         p = props.get(child.name)
         if p is not None:
@@ -962,6 +1153,7 @@ def _composite(shape: _EShape) -> None:
                 w = p["r"] - p["l"]
             if "t" in p and "b" in p:
                 h = p["b"] - p["t"]
+            x += offset
             w, h = min(w, W - x), min(h, H - y)
         child.x, child.y, child.w, child.h = x, y, w, h
         low, high = min(low, y), max(high, y + h)
@@ -1029,22 +1221,21 @@ def _engine_shapes(
     def draw(shape: _EShape, ox: float, oy: float) -> None:
         nonlocal drawn
         x, y = ox + shape.x, oy + shape.y
-        if shape.prst and shape.prst != "conn" and not shape.hidden and shape.w > 0 < shape.h:
-            paragraphs = []
-            if shape.alg != "sp":
-                for mid in shape.sources:
-                    if mid in engine.points:
-                        paragraphs += _paragraphs(engine.points[mid])
-            pr = engine._pr(shape.pres)
-            try:
-                index = int(pr.get("presStyleIdx", "0")) if pr is not None else 0
-            except ValueError:
-                index = 0
-            node = Node(paragraphs, style=(shape.style, index) if shape.style else None)
+        paragraphs = []
+        if shape.prst and shape.alg != "sp":
+            for mid in shape.sources:
+                if mid in engine.points:
+                    paragraphs += _paragraphs(engine.points[mid])
+        visible = not shape.hidden or paragraphs
+        if shape.prst and shape.prst != "conn" and visible and shape.w > 0 < shape.h:
+            style = (shape.style, shape.color_index) if shape.style else None
+            node = Node(paragraphs, style=style)
             cap = next((c.val for c in reversed(shape.constraints) if c.type == "primFontSz"
                         and c.val > 0), MAX_FONT)  # fmt: skip
             font = _font_for([node], shape.w, shape.h, cap)
-            tree.shape(shape.prst, x, y, shape.w, shape.h, node, font)
+            sp = tree.shape(shape.prst, x, y, shape.w, shape.h, node, font, rot=shape.rot)
+            if shape.hidden:
+                _hide_geometry(sp)
             drawn += 1
         for child in shape.children:
             draw(child, x, y)
@@ -1052,3 +1243,13 @@ def _engine_shapes(
     for child in top.children:
         draw(child, 0.0, 0.0)
     return drawn > 0
+
+
+def _hide_geometry(sp: etree._Element) -> None:
+    """No fill and no outline (``hideGeom``): only the text shows."""
+    sp_pr = sp.find(P + "spPr")
+    for tag in ("solidFill", "ln"):
+        for el in sp_pr.findall(A + tag):
+            sp_pr.remove(el)
+    etree.SubElement(sp_pr, A + "noFill")
+    etree.SubElement(etree.SubElement(sp_pr, A + "ln"), A + "noFill")
