@@ -468,3 +468,30 @@ def test_a_linear_layout_spreads_children_and_colours_them_by_step():
     fills = [next(n for n in nodes(page) if n.box == b).fill.color for b in boxes]
     # node1's list (111111, 222222) is indexed by the forEach step, wrapping
     assert fills == pytest.approx([(0x11 / 255,) * 3, (0x22 / 255,) * 3, (0x11 / 255,) * 3])
+
+
+QUICK = f"""<dgm:styleDef xmlns:dgm="{DGM_NS}" xmlns:a="{A_NS}" uniqueId="q">
+<dgm:styleLbl name="node0"><dgm:style><a:lnRef idx="0"><a:scrgbClr r="0" g="0" b="0"/>
+</a:lnRef><a:fillRef idx="1"><a:scrgbClr r="0" g="0" b="0"/></a:fillRef><a:effectRef idx="0">
+<a:scrgbClr r="0" g="0" b="0"/></a:effectRef><a:fontRef idx="minor"><a:schemeClr val="lt1"/>
+</a:fontRef></dgm:style></dgm:styleLbl></dgm:styleDef>""".encode()
+
+QUICK_CT = "application/vnd.openxmlformats-officedocument.drawingml.diagramStyle+xml"
+
+
+def test_a_quick_style_draws_nodes_by_theme_references_in_the_colour_definitions_colour():
+    tree = {"doc": ["Top"], "Top": ["L", "R"]}
+    pres = [_pres("p0", "Top", "text", "node0", 0)]
+    blob = data_model("orgChart1", tree, extra_points=pres[0][0], extra_cxns=pres[0][1])
+    prs = smartart_deck("orgChart1", tree, blob=blob, colors=COLORS, layout_def=LAYOUT_DEF)
+    slide = prs.slides[0]
+    part = Part(PackURI("/ppt/diagrams/quickStyle1.xml"), QUICK_CT, prs.part.package, QUICK)
+    rid = slide.part.relate_to(part, DATA_RT.replace("diagramData", "diagramQuickStyle"))
+    rel_ids = next(slide.shapes._spTree.iter(f"{{{DGM_NS}}}relIds"))
+    rel_ids.set("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}qs", rid)
+    page, _ = resolve(prs)
+    top = next(n for n in nodes(page) if n.box == text_box(page, "Top").box)
+    assert top.fill.color == (1.0, 0.0, 0.0)  # fillRef 1: the theme's solid fill, in red
+    assert top.stroke is None  # lnRef 0: no line
+    # the colour definition's text colour wins over the fontRef's
+    assert text_box(page, "Top").paragraphs[0].runs[0].color == (0.0, 0.0, 1.0)

@@ -184,10 +184,12 @@ def layout_shapes(
     size: tuple[float, float],
     layout: etree._Element | None = None,
     colors: etree._Element | None = None,
+    quick: etree._Element | None = None,
 ) -> etree._Element | None:
     """A ``p:spTree`` of shapes for the data model, or None for an unknown family.
-    ``layout`` and ``colors`` are the diagram's layout and colour definitions, if any."""
-    tree = _Tree(_color_lists(colors))
+    ``layout``, ``colors`` and ``quick`` are the diagram's layout, colour and quick style
+    definitions, if any."""
+    tree = _Tree(_color_lists(colors), _quick_styles(quick))
     if layout is not None and _engine_shapes(tree, data, layout, size):
         return tree.root
     layout_id, roots = read_model(data, layout)
@@ -209,6 +211,18 @@ def layout_shapes(
 # -- shapes ------------------------------------------------------------------------------
 
 
+def _quick_styles(quick: etree._Element | None) -> dict[str, etree._Element]:
+    """Style label -> its ``dgm:style`` (theme references) from a quick style definition."""
+    if quick is None:
+        return {}
+    found = {}
+    for label in quick.iterfind(DGM + "styleLbl"):
+        style = label.find(DGM + "style")
+        if style is not None:
+            found[label.get("name", "")] = style
+    return found
+
+
 def _color_lists(colors: etree._Element | None) -> dict[str, dict[str, list[etree._Element]]]:
     """Style label -> {"fill"/"line"/"text": colours} from a colour definition
     (``dgm:colorsDef``: ``styleLbl/fillClrLst``, ``linClrLst``, ``txFillClrLst``)."""
@@ -217,7 +231,12 @@ def _color_lists(colors: etree._Element | None) -> dict[str, dict[str, list[etre
         return found
     for label in colors.iterfind(DGM + "styleLbl"):
         lists = {}
-        for key, tag in (("fill", "fillClrLst"), ("line", "linClrLst"), ("text", "txFillClrLst")):
+        for key, tag in (
+            ("fill", "fillClrLst"),
+            ("line", "linClrLst"),
+            ("effect", "effectClrLst"),
+            ("text", "txFillClrLst"),
+        ):
             clr = label.find(DGM + tag)
             items = [c for c in clr if isinstance(c.tag, str)] if clr is not None else []
             if items:
@@ -229,10 +248,15 @@ def _color_lists(colors: etree._Element | None) -> dict[str, dict[str, list[etre
 class _Tree:
     """Collects ``p:sp``/``p:cxnSp`` elements under one ``p:spTree``."""
 
-    def __init__(self, colors: dict[str, dict[str, list[etree._Element]]] | None = None) -> None:
+    def __init__(
+        self,
+        colors: dict[str, dict[str, list[etree._Element]]] | None = None,
+        quick: dict[str, etree._Element] | None = None,
+    ) -> None:
         self.root = etree.Element(P + "spTree")
         self.count = 0
         self.colors = colors or {}
+        self.quick = quick or {}
 
     def _color(self, node: Node | None, key: str) -> etree._Element | None:
         """The node's colour of a kind from its style label, the n-th of the list cycled
@@ -267,24 +291,44 @@ class _Tree:
         _xfrm(sp_pr, x, y, w, h, rot)
         geom = etree.SubElement(sp_pr, A + "prstGeom", prst=prst)
         etree.SubElement(geom, A + "avLst")
-        fill = etree.SubElement(sp_pr, A + "solidFill")
-        styled = self._color(node, "fill")
-        if styled is not None:
-            fill.append(styled)
+        quick = self.quick.get(node.style[0]) if node is not None and node.style else None
+        text_color = self._color(node, "text")
+        if quick is not None:
+            # the quick style's theme references, their placeholder colour from the colours
+            style = etree.SubElement(sp, P + "style")
+            for tag, key in (("lnRef", "line"), ("fillRef", "fill"), ("effectRef", "effect"),
+                             ("fontRef", "text")):  # fmt: skip
+                ref = quick.find(A + tag)
+                if ref is None:
+                    ref = etree.Element(A + tag, idx="minor" if tag == "fontRef" else "0")
+                out = etree.SubElement(style, A + tag, dict(ref.attrib))
+                color = self._color(node, key)
+                own = next((c for c in ref if isinstance(c.tag, str)), None)
+                if color is None and own is not None:
+                    color = copy.deepcopy(own)
+                if color is not None:
+                    out.append(color)
+                if tag == "fontRef" and text_color is None:
+                    text_color = copy.deepcopy(color) if color is not None else None
         else:
-            color = _scheme(fill, "accent1")
-            if arrow:
-                etree.SubElement(color, A + "tint", val="60000")
-        if not arrow:
-            ln = etree.SubElement(sp_pr, A + "ln", w="12700")
-            line = self._color(node, "line")
-            ln_fill = etree.SubElement(ln, A + "solidFill")
-            if line is not None:
-                ln_fill.append(line)
+            fill = etree.SubElement(sp_pr, A + "solidFill")
+            styled = self._color(node, "fill")
+            if styled is not None:
+                fill.append(styled)
             else:
-                _scheme(ln_fill, "lt1")
+                color = _scheme(fill, "accent1")
+                if arrow:
+                    etree.SubElement(color, A + "tint", val="60000")
+            if not arrow:
+                ln = etree.SubElement(sp_pr, A + "ln", w="12700")
+                line = self._color(node, "line")
+                ln_fill = etree.SubElement(ln, A + "solidFill")
+                if line is not None:
+                    ln_fill.append(line)
+                else:
+                    _scheme(ln_fill, "lt1")
         if node is not None and node.paragraphs:
-            sp.append(_text_body(node, font, self._color(node, "text")))
+            sp.append(_text_body(node, font, text_color))
         return sp
 
 

@@ -160,15 +160,14 @@ def _laid_out(
         data = _parse(data_part.blob)
     except etree.XMLSyntaxError:
         return None
-    layout_root, colors_root = (
-        _definition(slide_part, rel_ids.get(R + "lo")),
-        _definition(slide_part, rel_ids.get(R + "cs")),
+    layout_root, colors_root, quick_root = (
+        _definition(slide_part, rel_ids.get(R + key)) for key in ("lo", "cs", "qs")
     )
     doc = data.find(f"{DGM}ptLst/{DGM}pt[@type='doc']/{DGM}prSet")
     unique_id = layout_root.get("uniqueId") if layout_root is not None else None
     if doc is not None and not doc.get("loTypeId") and unique_id:
         doc.set("loTypeId", unique_id)
-    tree = layout_shapes(data, frame_size(graphic_data), layout_root, colors_root)
+    tree = layout_shapes(data, frame_size(graphic_data), layout_root, colors_root, quick_root)
     return (tree, slide_part) if tree is not None else None
 
 
