@@ -495,3 +495,21 @@ def test_a_quick_style_draws_nodes_by_theme_references_in_the_colour_definitions
     assert top.stroke is None  # lnRef 0: no line
     # the colour definition's text colour wins over the fontRef's
     assert text_box(page, "Top").paragraphs[0].runs[0].color == (0.0, 0.0, 1.0)
+
+
+def test_text_shrinks_to_fit_inside_libreoffices_default_insets():
+    layout = _layout(
+        '<dgm:layoutNode name="d"><dgm:alg type="lin"/><dgm:shape/><dgm:constrLst>'
+        '<dgm:constr type="w" for="ch" forName="node" refType="w" fact="0.25"/>'
+        '</dgm:constrLst><dgm:forEach axis="ch" ptType="node">'
+        '<dgm:layoutNode name="node"><dgm:alg type="tx"/><dgm:shape type="rect"/>'
+        "</dgm:layoutNode></dgm:forEach></dgm:layoutNode>"
+    )
+    word = "Abcdefghijkl"  # 12 characters in a 108 pt wide box
+    blob = pres_model("x", {"doc": [word]}, [("pd", "doc", "d", "doc", ""),
+                      ("pw", word, "node", "pd", "")], {word: "pw"})  # fmt: skip
+    page, _ = resolve(smartart_deck("x", {}, blob=blob, layout_def=layout))
+    item = text_box(page, word)
+    # 0.1 inch inset left and right: (108 - 14.4) / (0.5 em x 12 characters)
+    assert item.paragraphs[0].runs[0].size == pytest.approx(15.6, abs=0.01)
+    assert item.box.w == pytest.approx(108)

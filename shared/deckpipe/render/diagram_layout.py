@@ -36,6 +36,7 @@ DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
 DEFAULT_FRAME = (6096000, 4064000)  # EMU, when the frame gives no size
 MAX_FONT = 18.0  # LibreOffice's default text size, shrunk per shape to fit
 MIN_FONT = 6.0
+CHAR_EM = 0.5  # a character's mean advance, in ems (Carlito/Calibri text)
 _NODE_TYPES = {None, "node", "asst"}
 
 
@@ -354,9 +355,9 @@ def _text_body(node: Node, font: float, color: etree._Element | None = None) -> 
         A + "bodyPr",
         anchor="ctr",
         wrap="square",
-        lIns="45720",
+        lIns="91440",
         tIns="45720",
-        rIns="45720",
+        rIns="91440",
         bIns="45720",
     ).append(etree.Element(A + "normAutofit"))
     etree.SubElement(body, A + "lstStyle")
@@ -394,7 +395,7 @@ def _fill(name: str) -> etree._Element:
 
 def _font_for(nodes: list[Node], w: float, h: float, cap: float = MAX_FONT) -> float:
     """One text size for the nodes, at most ``cap``, that fits a ``w`` x ``h`` box."""
-    w_pt, h_pt = w / 12700 * 0.9, h / 12700 * 0.85
+    w_pt, h_pt = w / 12700 - 14.4, h / 12700 - 7.2  # inside the default insets
     size = cap
     for node in nodes:
         text = node.text
@@ -405,8 +406,8 @@ def _font_for(nodes: list[Node], w: float, h: float, cap: float = MAX_FONT) -> f
         longest = max((len(word) for word in text.split()), default=1)
         size = min(
             size,
-            math.sqrt(w_pt * h_pt / (0.55 * 1.2 * chars)),
-            w_pt / (0.55 * longest),
+            math.sqrt(max(w_pt * h_pt, 0) / (CHAR_EM * 1.2 * chars)),
+            w_pt / (CHAR_EM * longest),
             h_pt / (1.2 * lines),
         )
     return max(MIN_FONT, size)
