@@ -286,3 +286,35 @@ def test_an_x_axis_crossing_inside_the_plot_keeps_no_label_room_below_it():
     assert _xy_bottom_gridline(inside) > _xy_bottom_gridline(low) + 10
     x_label = text_items(inside, "0.5")[0]
     assert x_label.box.y < _xy_bottom_gridline(inside) - 10
+
+
+def _top_gridline(page) -> float:
+    lines = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "line"
+             and i.box.h == 0 and i.box.w > 100]  # fmt: skip
+    return min(i.box.y for i in lines)
+
+
+def test_a_title_takes_its_text_plus_0_3_em_above_and_below_and_its_distances():
+    def page(title: bool):
+        prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+        chart.has_legend = False
+        chart.has_title = title
+        if title:
+            chart.chart_title.text_frame.text = "Title"
+        return resolve(prs)[0]
+
+    with_title, without = page(True), page(False)
+    size = size_of(text_items(with_title, "Title")[0])
+    # Carlito's ascent + descent is 1 em: text 1 em + 0.6 em insets, then 2 % + 1.35 mm
+    expected = 1.6 * size + HEIGHT * 0.02 + 135 * MM100
+    assert abs(_top_gridline(with_title) - _top_gridline(without) - expected) < 0.01
+
+
+def test_horizontal_bars_keep_no_room_above_the_plot():
+    prs, chart = category_chart(XL_CHART_TYPE.BAR_CLUSTERED)
+    chart.has_legend = False
+    chart.has_title = False
+    page, _ = resolve(prs)
+    verticals = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "line"
+                 and i.box.w == 0 and i.box.h > 100]  # fmt: skip
+    assert abs(min(v.box.y for v in verticals) - (TOP + HEIGHT * 0.02)) < 0.01

@@ -39,7 +39,10 @@ from .axis_titles import (
 from .geometry import Plane
 from .layout import manual, wrap
 from .part import Group, fmt_code, val
-from .style import Canvas, Font, label, text_width
+from .style import Canvas, Font, label, line_height, text_width
+
+# a tick mark (1.5 mm) and the tick-label spacing (1 mm), LibreOffice's 2-D axis defaults
+LABEL_GAP = (150 + 100) * 72 / 2540
 
 
 def _axes_by_id(plot_area: etree._Element) -> dict[str, etree._Element]:
@@ -146,15 +149,21 @@ def draw(
         return max((text_width(t, font) for t in texts), default=0.0) + TICK + 4
 
     left = right = bottom = 0.0
-    top = vfont.size * 0.6
+    top = line_height(vfont, leading=False) / 2  # the top value label's overhang
     angle = 0.0  # category labels turned counter-clockwise (crowded or as the file says)
+    # labels centred on the ends of a horizontal value axis reach half their width past it
+    overhang = text_width(vtexts[-1][1], vfont) / 2 if show_val and vtexts else 0.0
     if horizontal:
+        top = 0.0  # the category labels sit beside their bars: nothing reaches above
         left = min(widest(cat_labels, cfont), rect.w * 0.4) if show_cat else 0
-        bottom = vfont.size * 1.3 + TICK if show_val else 0
+        bottom = line_height(vfont, leading=False) + LABEL_GAP if show_val else 0
         top = max(top, sfont.size * 1.3 + TICK) if show_sec else top
+        right = max(overhang, TICK)
     else:
         left = widest([t for _, t in vtexts], vfont) if show_val else 0
         right = widest([t for _, t in stexts], sfont) if show_sec else TICK
+        if scatter and show_cat and cat_labels and not show_sec:
+            right = max(right, text_width(cat_labels[-1], cfont) / 2)
         if show_cat:
             slot = (rect.w - left - right) / max(n_cat, 1)
             explicit = label_rotation(cat_ax)
@@ -171,7 +180,7 @@ def draw(
             else:
                 angle = 0.0
                 lines = max((len(wrap(c, cfont, slot)) for c in cat_labels), default=1)
-                bottom = cfont.size * 1.25 * min(lines, 3) + TICK + 2
+                bottom = line_height(cfont, leading=False) * min(lines, 3) + LABEL_GAP
     if not horizontal and show_cat and val(cat_ax, "crosses") == "max" and not deleted(cat_ax):
         top, bottom = max(top, bottom), TICK  # the x axis and its labels sit at the top
     elif flat and not horizontal and show_cat and val(cat_ax, "tickLblPos", "nextTo") == "nextTo":

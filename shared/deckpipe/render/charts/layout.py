@@ -22,6 +22,7 @@ PAD = 7.0  # the chart's inner margin, pt (kept for callers; LibreOffice's are b
 MM100 = 72 / 2540  # points per 1/100 mm, LibreOffice's chart unit
 PAGE_DISTANCE = 0.02  # margins around the title and diagram, fraction of the chart size
 TITLE_OFFSET = 135 * MM100  # added below the top for the main title
+TITLE_Y_INSET = 0.30  # a title's text distance above and below, in em (0.18 em at the sides)
 LEGEND_X_MARGIN = 210 * MM100  # a side legend's distance from the chart's edge
 LEGEND_Y_MARGIN = 185 * MM100  # a top/bottom legend's distance from the chart's edge
 
@@ -87,8 +88,10 @@ def draw_title(canvas: Canvas, chart: etree._Element, box: Box, series: list[Ser
     b = placed if placed is not None else auto
     b = Box(b.x, b.y, max(b.w, w), b.h) if placed is not None else b
     canvas.items.append(label(text, b, base, "ctr", "t", wrap=True))
-    # c:overlay is not honoured: LibreOffice always keeps the plot area below the title
-    return 0.0 if placed is not None else h + distance
+    # c:overlay is not honoured: LibreOffice always keeps the plot area below the title.
+    # Its text shape has 0.3 em above and below the text (VTitle's text distances).
+    shape_h = line_height(base, leading=False) * lines + 2 * TITLE_Y_INSET * base.size
+    return 0.0 if placed is not None else shape_h + distance
 
 
 def wrap(text: str, font: Font, width: float) -> list[str]:

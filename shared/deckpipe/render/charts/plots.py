@@ -34,6 +34,9 @@ AUTO_SYMBOLS = (
 )
 
 
+DEFAULT_POINT_COLOR = (0x99 / 255, 0xCC / 255, 1.0)  # chart2's default "Color" (0x99ccff)
+
+
 def auto_symbol(s: Series) -> str:
     """The automatic marker symbol of series ``s``."""
     index = s.global_index + (1 if s.element.find(C + "xVal") is not None else 0)
@@ -253,6 +256,10 @@ def marker_style(
     size = num(val(m, "size"), 5)
     sp = m.find(C + "spPr") if m is not None else None
     color = line.color if line else canvas.series_color(s.index, len(g.series))
+    if canvas.line(s.sp_pr) is False:
+        # a series whose line is switched off gets no automatic colour on import:
+        # LibreOffice draws its markers in its default data point colour
+        color = DEFAULT_POINT_COLOR
     mf = canvas.fill(sp)
     ml = canvas.line(sp)
     fill = mf if isinstance(mf, Fill) else None if mf is False else Fill(color)
