@@ -326,3 +326,20 @@ def test_a_line_holding_only_a_break_is_as_tall_as_the_breaks_font():
     # not the 24 pt of the text before it), then "Second"
     gap = _find(spans, "Second")[2] - _find(spans, "First")[2]
     assert gap == pytest.approx(24 + 12, abs=0.3)
+
+
+def test_a_paragraphs_own_default_run_properties_apply_to_its_runs():
+    # LibreOffice (unlike PowerPoint) applies a:pPr/a:defRPr to the runs
+    ppr = ('<a:pPr><a:defRPr sz="4000"><a:solidFill><a:srgbClr val="FF0000"/>'
+           "</a:solidFill></a:defRPr></a:pPr>")
+    explicit = '<a:r><a:rPr lang="en-US" sz="1000"/><a:t>Small</a:t></a:r>'
+    spans = _spans(_deck([ppr + "<a:r><a:t>Big</a:t></a:r>" + explicit], 200))
+    assert _find(spans, "Big")[3] == pytest.approx(40)
+    assert _find(spans, "Small")[3] == pytest.approx(10)  # the run's own rPr wins
+    prs = pptx.Presentation(_deck([ppr + "<a:r><a:t>Big</a:t></a:r>"], 200))
+    from deckpipe.render.model import TextItem
+    from deckpipe.render.resolve import DeckResolver
+
+    page, _ = DeckResolver(prs).resolve_slide(prs.slides[0], 1)
+    run = next(i for i in page.items if isinstance(i, TextItem)).paragraphs[0].runs[0]
+    assert run.color == pytest.approx((1.0, 0.0, 0.0))

@@ -59,8 +59,12 @@ class _Level:
         self.shape = lineage.shape
         inherited = lineage.level_props(level)
         self.pprs = ([ppr] if ppr is not None else []) + [el for el, _ in inherited]
-        # The paragraph's own defRPr is not applied to runs by PowerPoint.
-        def_rprs = [(d, own) for p, own in inherited if (d := p.find(A + "defRPr")) is not None]
+        # The paragraph's own defRPr: PowerPoint does not apply it to runs, but
+        # LibreOffice (the reference) does, as the runs' nearest default.
+        para_def = ppr.find(A + "defRPr") if ppr is not None else None
+        def_rprs = ([(para_def, True)] if para_def is not None else []) + [
+            (d, own) for p, own in inherited if (d := p.find(A + "defRPr")) is not None
+        ]
         self.def_rprs = [d for d, _ in def_rprs]
         self.own_def_rprs = [d for d, own in def_rprs if own]
 
