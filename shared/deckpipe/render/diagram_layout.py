@@ -689,7 +689,6 @@ class _EShape:
     params: dict[str, str] = field(default_factory=dict)
     rows: int = 0
     constraints: list[_Constraint] = field(default_factory=list)
-    rules: list[str] = field(default_factory=list)  # names the rules let shrink
     conn: list[_Constraint] = field(default_factory=list)  # its own, for ``conn``
     sources: list[str] = field(default_factory=list)  # the data points it presents
     asst: bool = False
@@ -887,12 +886,10 @@ class _Engine:
         listed = [c for lst in self._find(atom, new, "constrLst") for c in lst]
         constraints = cons + [c for c in map(self._constraint, listed) if c is not None]
         direct = [c for lst in atom.iterfind(DGM + "constrLst") for c in lst]
-        rules = [r.get("forName", "") for lst in self._find(atom, new, "ruleLst") for r in lst]
-        rules = parent.rules + [r for r in rules if r]
         shape = parent
         if existing:
             parent.pres, parent.name = new, atom.get("name", "")
-            parent.constraints, parent.rules = constraints, rules
+            parent.constraints = constraints
         else:
             shapes = self._find(atom, new, "shape")
             if shapes:
@@ -906,7 +903,6 @@ class _Engine:
                     (pr.get("presStyleLbl") if pr is not None else None)
                     or atom.get("styleLbl", ""),
                     constraints=constraints,
-                    rules=rules,
                     sources=self.pres_of.get(new, []),
                 )
                 shape.color_index = self.idx
@@ -1036,16 +1032,9 @@ def _lin(shape: _EShape) -> None:
                     space_w = W * c.fact
                 else:
                     space_h = H * c.fact
-    shrink = set(shape.rules)
+    # LibreOffice 7.4 scales every child alike and drops empty groups (no rule handling)
+    children[:] = [c for c in children if c.prst is not None or c.children]
     count = len(children)
-    if shrink:
-        for child in children:
-            if child.name not in shrink and count > 1:
-                count -= 1
-        space_w = space_h = 0.0
-    else:
-        children[:] = [c for c in children if c.prst is not None or c.children]
-        count = len(children)
     if not children:
         return
     cw, ch = (W / count, H) if inc_x else ((W, H / count) if inc_y else (W, H))
@@ -1060,8 +1049,7 @@ def _lin(shape: _EShape) -> None:
     scale_h = H / total_h if inc_y and total_h > H else 1.0
     space_w, space_h = space_w * scale_w, space_h * scale_h
     for child, (w, h) in zip(children, sizes, strict=True):
-        if not shrink or child.name in shrink:
-            w, h = w * scale_w, h * scale_h
+        w, h = w * scale_w, h * scale_h
         child.w, child.h = w, h
         if inc_x:
             y = (H - h) / 2
