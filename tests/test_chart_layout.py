@@ -318,3 +318,21 @@ def test_horizontal_bars_keep_no_room_above_the_plot():
     verticals = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "line"
                  and i.box.w == 0 and i.box.h > 100]  # fmt: skip
     assert abs(min(v.box.y for v in verticals) - (TOP + HEIGHT * 0.02)) < 0.01
+
+
+def test_axis_titles_keep_libreoffices_distances_from_the_edge_and_the_labels():
+    prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.has_legend = False
+    chart.value_axis.has_title = True
+    chart.value_axis.axis_title.text_frame.text = "Values"
+    chart.category_axis.has_title = True
+    chart.category_axis.axis_title.text_frame.text = "Categories"
+    page, _ = resolve(prs)
+    y_title, x_title = text_items(page, "Values")[0], text_items(page, "Categories")[0]
+    size = size_of(y_title)
+    # the turned y title: 1 em of text + 0.3 em each side across, 4.5 mm from the frame
+    assert y_title.box.rot == 270.0
+    assert abs(y_title.box.cx - (LEFT + 450 * MM100 + 0.8 * size)) < 0.01
+    # the x title's text sits 0.3 em inside its shape, whose bottom is 4.2 mm above the edge
+    text_bottom = x_title.box.y + x_title.box.h
+    assert abs(text_bottom + 0.3 * size_of(x_title) - (TOP + HEIGHT - 420 * MM100)) < 0.01

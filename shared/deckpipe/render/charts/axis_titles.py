@@ -24,9 +24,10 @@ from lxml import etree
 from ..model import Box
 from ..xml import A, C, num
 from .part import strings, val
-from .style import Canvas, Font, label, text_width
+from .style import Canvas, Font, label, line_height, text_width
 
 GAP = 4.0  # pt between a title and the tick labels
+Y_INSET, X_INSET = 0.30, 0.18  # a title's text distances, em (LibreOffice's VTitle)
 AUTO_ROT = "-60000000"  # DrawingML's "let the application decide"
 
 
@@ -37,9 +38,17 @@ class AxisTitle:
     turned: bool  # drawn at 90° counter-clockwise
 
     @property
-    def depth(self) -> float:
-        """Room taken across the axis: one line of text per title line, and a gap."""
-        return self.font.size * 1.25 * (self.text.count("\n") + 1) + GAP
+    def thick(self) -> float:
+        """The title's text shape across the text lines: their height and LibreOffice's
+        0.3 em text distance above and below (VTitle)."""
+        lines = self.text.count("\n") + 1
+        return line_height(self.font, leading=False) * lines + 2 * Y_INSET * self.font.size
+
+    def across(self, side: str) -> float:
+        """How far the title reaches from the plot on ``side`` (l, r, t, b)."""
+        if side in ("l", "r") and not self.turned:
+            return text_width(self.text, self.font) + 2 * X_INSET * self.font.size
+        return self.thick
 
 
 def axis_title(canvas: Canvas, axis: etree._Element | None, vertical: bool) -> AxisTitle | None:
@@ -70,19 +79,18 @@ def axis_title(canvas: Canvas, axis: etree._Element | None, vertical: bool) -> A
 
 def draw_axis_title(canvas: Canvas, title: AxisTitle, plot: Box, edge: float, side: str) -> None:
     """Draw ``title`` beside ``plot``, its outer edge at ``edge`` on ``side`` (l, r, t, b)."""
-    lines = title.text.count("\n") + 1
-    thick = title.font.size * 1.25 * lines
+    across = title.across(side)
+    text_h = title.thick - 2 * Y_INSET * title.font.size
     if side in ("l", "r"):
-        x = edge if side == "l" else edge - thick
+        x = edge if side == "l" else edge - across
         if title.turned:
             length = plot.h
-            box = Box(x + thick / 2 - length / 2, plot.cy - thick / 2, length, thick, 270.0)
+            box = Box(x + across / 2 - length / 2, plot.cy - text_h / 2, length, text_h, 270.0)
         else:
-            width = text_width(title.text, title.font) + 6
-            box = Box(x if side == "l" else edge - width, plot.cy - thick / 2, width, thick)
+            box = Box(x, plot.cy - text_h / 2, across, text_h)
     else:
-        y = edge - thick if side == "b" else edge
-        box = Box(plot.x, y, plot.w, thick)
+        y = edge - across if side == "b" else edge
+        box = Box(plot.x, y + Y_INSET * title.font.size, plot.w, text_h)
     canvas.items.append(label(title.text, box, title.font, "ctr", "ctr", wrap=True))
 
 

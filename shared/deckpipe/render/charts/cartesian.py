@@ -42,7 +42,8 @@ from .part import Group, fmt_code, val
 from .style import Canvas, Font, label, line_height, text_width
 
 # a tick mark (1.5 mm) and the tick-label spacing (1 mm), LibreOffice's 2-D axis defaults
-LABEL_GAP = (150 + 100) * 72 / 2540
+MM = 72 / 2540  # points per 1/100 mm
+LABEL_GAP = (150 + 100) * MM
 
 
 def _axes_by_id(plot_area: etree._Element) -> dict[str, etree._Element]:
@@ -146,7 +147,7 @@ def draw(
 
     # automatic plot rect: room for tick labels
     def widest(texts: list[str], font: Font) -> float:
-        return max((text_width(t, font) for t in texts), default=0.0) + TICK + 4
+        return max((text_width(t, font) for t in texts), default=0.0) + LABEL_GAP
 
     left = right = bottom = 0.0
     top = line_height(vfont, leading=False) / 2  # the top value label's overhang
@@ -212,15 +213,20 @@ def draw(
         )
         if t is not None
     ]
+    # LibreOffice keeps 4.5 mm beside a y-axis title and 4.2 mm below an x-axis title
+    # from the chart's edge, and draws each 2 % of the chart's size from the labels
+    dist = {"l": 450 * MM, "b": 420 * MM, "r": box.w * 0.02, "t": box.h * 0.02}
+    gap = {"l": box.w * 0.02, "r": box.w * 0.02, "b": box.h * 0.02, "t": box.h * 0.02}
     for t, side, _ in titles:
+        room = t.across(side) + dist[side]
         if side == "l":
-            left += t.depth
+            left += room
         elif side == "r":
-            right += t.depth
+            right += room
         elif side == "b":
-            bottom += t.depth
+            bottom += room
         else:
-            top += t.depth
+            top += room
     auto = Box(
         rect.x + left, rect.y + top, max(rect.w - left - right, 1), max(rect.h - top - bottom, 1)
     )
@@ -241,10 +247,10 @@ def draw(
 
     for t, side, room in titles:
         edge = {
-            "l": plot.x - room - t.depth,
-            "r": plot.x + plot.w + room + t.depth,
-            "b": plot.y + plot.h + room + t.depth,
-            "t": plot.y - room - t.depth,
+            "l": plot.x - room - gap["l"] - t.across("l"),
+            "r": plot.x + plot.w + room + gap["r"] + t.across("r"),
+            "b": plot.y + plot.h + room + gap["b"] + t.across("b"),
+            "t": plot.y - room - gap["t"] - t.across("t"),
         }[side]
         draw_axis_title(canvas, t, plot, edge, side)
 
