@@ -336,3 +336,27 @@ def test_axis_titles_keep_libreoffices_distances_from_the_edge_and_the_labels():
     # the x title's text sits 0.3 em inside its shape, whose bottom is 4.2 mm above the edge
     text_bottom = x_title.box.y + x_title.box.h
     assert abs(text_bottom + 0.3 * size_of(x_title) - (TOP + HEIGHT - 420 * MM100)) < 0.01
+
+
+def test_chart_texts_are_spaced_by_their_fonts_metrics():
+    prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.has_legend = True
+    page, _ = resolve(prs)
+    items = [i for i in page.items if isinstance(i, TextItem)]
+    assert items and all(i.font_line_height for i in items)
+    entry = text_items(page, "S1")[0]  # the legend's (rightmost)
+    assert abs(entry.box.h - size_of(entry)) < 1e-9  # Carlito's ascent + descent: 1 em
+
+
+def test_markers_of_a_series_with_its_line_switched_off_take_the_default_point_colour():
+    data = XyChartData()
+    series = data.add_series("XY")
+    series.add_data_point(1, 2)
+    series.add_data_point(2, 3)
+    prs, chart = _deck(XL_CHART_TYPE.XY_SCATTER, data)
+    chart.has_legend = False
+    chart.plots[0].series[0].format.line.fill.background()  # a:ln/a:noFill
+    page, _ = resolve(prs)
+    marks = _markers(page)
+    assert len(marks) == 2
+    assert all(m.fill.color == (0x99 / 255, 0xCC / 255, 1.0) for m in marks)

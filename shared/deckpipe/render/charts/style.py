@@ -173,7 +173,7 @@ def label(
         )
         for line in text.split("\n")
     )
-    return TextItem(box, paragraphs, (0.0, 0.0, 0.0, 0.0), anchor, wrap)
+    return TextItem(box, paragraphs, (0.0, 0.0, 0.0, 0.0), anchor, wrap, font_line_height=True)
 
 
 def _face(font: Font) -> fonts.Face | None:
