@@ -9,12 +9,15 @@ styles takes the colour of the referring ``fillRef``/``bgRef``.
 
 from __future__ import annotations
 
+import math
+
 from lxml import etree
 
+from . import images
 from .colors import Palette, fill_color, first_color, resolve_color
 from .model import RGB, Fill, Gradient
 from .patterns import TILES, ink_share
-from .xml import A, flag, fraction, local, num
+from .xml import A, emu, flag, fraction, local, num
 
 _WHITE: RGB = (1.0, 1.0, 1.0)
 _BLACK: RGB = (0.0, 0.0, 0.0)
@@ -92,30 +95,130 @@ def _pattern(
     return Fill(color, alpha, pattern=known, pattern_colors=(fg[0], bg[0]))
 
 
-def picture_fill(blip_fill: etree._Element, data: bytes) -> Fill:
-    """A picture fill of a shape or background: stretched into ``a:fillRect`` or tiled."""
-    src = blip_fill.find(A + "srcRect")
-    crop = (
-        tuple(fraction(src.get(k), 0.0) for k in ("l", "t", "r", "b")) if src is not None else None
-    )
-    rect_el = blip_fill.find(f"{A}stretch/{A}fillRect")
-    rect = (
-        tuple(fraction(rect_el.get(k), 0.0) for k in ("l", "t", "r", "b"))
-        if rect_el is not None
-        else (0.0, 0.0, 0.0, 0.0)
-    )
-    alpha_el = blip_fill.find(f"{A}blip/{A}alphaModFix")
-    alpha = fraction(alpha_el.get("amt"), 1.0) if alpha_el is not None else 1.0
+_BACKGROUND_PARENTS = frozenset({"bgPr", "bgFillStyleLst"})
+
+
+def picture_fill(
+    blip_fill: etree._Element,
+    data: bytes,
+    palette: Palette | None = None,
+    placeholder: tuple[RGB, float] | None = None,
+) -> Fill:
+    """A picture fill of a shape or background, as LibreOffice 7.4 imports it.
+
+    - ``a:tile``: repeated at the picture's own size (its dpi) times sx/sy,
+      from the ``algn`` corner shifted by tx/ty (see ``tile_layout``);
+      ``flip`` is ignored, as LibreOffice does.
+    - ``a:stretch``: the picture fills the box. A ``fillRect`` that only
+      reaches outside the box (all insets <= 0) enlarges the picture and the
+      box shows its middle; insets into the box are ignored, and a
+      background ignores ``fillRect`` altogether (always the whole page).
+    - ``a:srcRect`` is ignored (LibreOffice crops only pictures, not fills).
+    - ``a:duotone`` recolours the picture (needs ``palette`` for its colours);
+      ``a:alphaModFix`` makes the fill transparent.
+    """
+    parent = blip_fill.getparent()
+    background = parent is not None and local(parent) in _BACKGROUND_PARENTS
     tile = blip_fill.find(A + "tile")
-    scale = (1.0, 1.0)
+    rect = (0.0, 0.0, 0.0, 0.0)
+    rect_el = blip_fill.find(f"{A}stretch/{A}fillRect")
+    if tile is None and rect_el is not None and not background:
+        found = tuple(fraction(rect_el.get(k), 0.0) for k in ("l", "t", "r", "b"))
+        if all(v <= 0 for v in found):
+            rect = found  # type: ignore[assignment]
+    blip = blip_fill.find(A + "blip")
+    alpha_el = blip.find(A + "alphaModFix") if blip is not None else None
+    alpha = fraction(alpha_el.get("amt"), 1.0) if alpha_el is not None else 1.0
+    scale, offset, align, size = (1.0, 1.0), (0.0, 0.0), "tl", (0.0, 0.0)
     if tile is not None:
         scale = (fraction(tile.get("sx"), 1.0), fraction(tile.get("sy"), 1.0))
+        align = tile.get("algn", "tl")
+        try:
+            size = images.natural_size_pt(data)
+        except Exception:
+            size = (0.0, 0.0)
+        if size[0] > 0 and size[1] > 0:  # tx/ty (EMU) as a share of the picture's own size
+            offset = (
+                emu(tile.get("tx")) / (size[0] * 12700),
+                emu(tile.get("ty")) / (size[1] * 12700),
+            )
+    duo = blip.find(A + "duotone") if blip is not None else None
+    if duo is not None and palette is not None:  # after sizing: the recoloured copy has no dpi
+        colors = [resolve_color(c, palette, placeholder) for c in duo if local(c) != "extLst"]
+        if len(colors) == 2 and all(colors):
+            data = images.duotone(data, colors[0][0], colors[1][0])  # type: ignore[index]
     return Fill(
         (0.85, 0.85, 0.85),
         alpha,
         image=data,
-        image_rect=rect,  # type: ignore[arg-type]
-        image_crop=crop or (0.0, 0.0, 0.0, 0.0),  # type: ignore[arg-type]
+        image_rect=rect,
         image_tile=tile is not None,
         tile_scale=scale,
+        image_size=size,
+        tile_offset=offset,
+        tile_align=align,
     )
+
+
+def picture_colors(
+    blip: etree._Element | None, data: bytes, palette: Palette | None = None
+) -> bytes:
+    """A picture's (``p:pic``) pixels recoloured by its blip effects as
+    LibreOffice 7.4 draws them: ``a:duotone`` (two colours blended by
+    luminance) and ``a:grayscl`` (luminance greys); other effects are not
+    applied. The bytes come back unchanged when there is nothing to do."""
+    if blip is None:
+        return data
+    duo = blip.find(A + "duotone")
+    if duo is not None and palette is not None:
+        colors = [resolve_color(c, palette) for c in duo if local(c) != "extLst"]
+        if len(colors) == 2 and all(colors):
+            data = images.duotone(data, colors[0][0], colors[1][0])  # type: ignore[index]
+    if blip.find(A + "grayscl") is not None:
+        data = images.duotone(data, _BLACK, _WHITE)  # black to white by luminance: greys
+    return data
+
+
+def shaped_picture_crop(
+    crop: tuple[float, float, float, float],
+) -> tuple[float, float, float, float]:
+    """The ``a:srcRect`` crop of a picture drawn in a non-rectangular geometry:
+    LibreOffice fills such a shape with the cropped picture only when every
+    side is cut (no side padded); otherwise the whole picture fills it."""
+    return crop if all(v >= 0 for v in crop) else (0.0, 0.0, 0.0, 0.0)
+
+
+_ALIGN_X = {"t": 0.5, "ctr": 0.5, "b": 0.5, "tr": 1.0, "r": 1.0, "br": 1.0}
+_ALIGN_Y = {"l": 0.5, "ctr": 0.5, "r": 0.5, "bl": 1.0, "b": 1.0, "br": 1.0}
+
+
+def tile_layout(
+    fill: Fill, w: float, h: float, natural: tuple[float, float]
+) -> tuple[float, float, float, float, int, int] | None:
+    """Where a tiled picture fill's tiles go in a w × h box, as LibreOffice
+    places them: (x, y of the first tile's top-left corner from the box's
+    top-left, tile width, tile height, columns, rows covering the box).
+
+    The tile is the picture's own size (``fill.image_size``, else ``natural``)
+    times the scale; one tile sits at the ``algn`` corner, edge middle or
+    centre, shifted right/down by ``tile_offset`` of a tile, and the tiles
+    repeat from there in every direction. None when a tile is degenerate.
+    """
+    iw, ih = fill.image_size if fill.image_size[0] > 0 and fill.image_size[1] > 0 else natural
+    tw, th = iw * fill.tile_scale[0], ih * fill.tile_scale[1]
+    if not (tw > 0.05 and th > 0.05) or w <= 0 or h <= 0:
+        return None
+    across = _ALIGN_X.get(fill.tile_align, 0.0)  # 0 left, 0.5 middle, 1 right
+    down = _ALIGN_Y.get(fill.tile_align, 0.0)
+    x = _first_tile((w - tw) * across + fill.tile_offset[0] * tw, tw)
+    y = _first_tile((h - th) * down + fill.tile_offset[1] * th, th)
+    cols = max(1, math.ceil((w - x) / tw - 1e-9))
+    rows = max(1, math.ceil((h - y) / th - 1e-9))
+    return x, y, tw, th, cols, rows
+
+
+def _first_tile(start: float, size: float) -> float:
+    """The position <= 0 of the tile that covers the box's first edge, for
+    tiles repeating every ``size`` from ``start``."""
+    start %= size
+    return start - size if start > 1e-6 * size else 0.0

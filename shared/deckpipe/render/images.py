@@ -28,6 +28,7 @@ import io
 import struct
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image
@@ -143,6 +144,133 @@ def natural_size(data: bytes) -> tuple[int, int]:
             return im.size
 
 
+def natural_size_pt(data: bytes) -> tuple[float, float]:
+    """The picture's own size in points: its pixels at the resolution it
+    records (JPEG JFIF density, PNG ``pHYs``...), else at 96 dpi, as
+    LibreOffice sizes a tiled picture fill. Metafiles: their frame."""
+    if metafile.kind(data):
+        return metafile.size_pt(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Image.open(io.BytesIO(data)) as im:
+            (w, h), info, fmt = im.size, im.info, im.format
+    dpi = None
+    if fmt in ("JPEG", "MPO"):  # the JFIF header only (not EXIF), in dpi or dots per cm
+        unit, density = info.get("jfif_unit"), info.get("jfif_density")
+        if unit in (1, 2) and density:
+            dpi = tuple(d * (2.54 if unit == 2 else 1.0) for d in density)
+    else:
+        dpi = info.get("dpi")
+    try:
+        dx, dy = (float(dpi[0]), float(dpi[1])) if dpi else (96.0, 96.0)
+    except (TypeError, ValueError, IndexError):
+        dx, dy = 96.0, 96.0
+    if not (dx > 0 and dy > 0):
+        dx, dy = 96.0, 96.0
+    return w * 72.0 / dx, h * 72.0 / dy
+
+
+def _decode_rgba(data: bytes) -> Image.Image:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        im = Image.open(io.BytesIO(data))
+        if im.size[0] * im.size[1] > MAX_DECODE_PIXELS:
+            raise ValueError("the picture is too large to decode")
+        im.seek(0)
+        im.load()
+    if im.mode.startswith("I;16") or im.mode == "I":
+        im = im.convert("I").point(lambda v: v / 256).convert("L")
+    return im.convert("RGBA")
+
+
+def _png_or_jpeg(im: Image.Image, photo: bool) -> bytes:
+    """Encoded pixels: JPEG for an opaque photo, else PNG (keeping alpha)."""
+    out = io.BytesIO()
+    alpha = im.getchannel("A")
+    if alpha.getextrema() == (255, 255):
+        im = im.convert("RGB")
+        if photo:
+            im.save(out, "JPEG", quality=JPEG_QUALITY)
+            return out.getvalue()
+    im.save(out, "PNG", compress_level=FLATE_LEVEL)
+    return out.getvalue()
+
+
+_DERIVED: dict[tuple, bytes] = {}  # recent duotone and tiled pictures (digest keys)
+_DERIVED_MAX = 8
+
+
+def _remember(key: tuple, make: Callable[[], bytes]) -> bytes:
+    found = _DERIVED.get(key)
+    if found is None:
+        found = make()
+        if len(_DERIVED) >= _DERIVED_MAX:
+            _DERIVED.pop(next(iter(_DERIVED)))
+        _DERIVED[key] = found
+    return found
+
+
+def duotone(
+    data: bytes, dark: tuple[float, float, float], light: tuple[float, float, float]
+) -> bytes:
+    """The picture recoloured between two colours by its luminance (``a:duotone``),
+    as LibreOffice's duotone filter does: each channel is
+    ``dark * (1 - lum) + light * lum`` with lum = (76 R + 151 G + 29 B) / 256;
+    transparency is kept. Metafiles and unreadable pictures come back unchanged."""
+    if metafile.kind(data):
+        return data
+
+    def make() -> bytes:
+        im = _decode_rgba(data)
+        r, g, b, a = im.split()
+        lum = Image.merge("RGB", (r, g, b)).convert("L", (76 / 256, 151 / 256, 29 / 256, 0))
+        lut = []
+        for c0, c1 in zip(dark, light, strict=True):
+            lo, hi = round(c0 * 255), round(c1 * 255)
+            lut += [(lo * (255 - v) + hi * v) // 255 for v in range(256)]
+        rgb = Image.merge("RGB", (lum, lum, lum)).point(lut)
+        return _png_or_jpeg(Image.merge("RGBA", (*rgb.split(), a)), _is_jpeg(data))
+
+    key = ("duotone", picture_key(data), dark, light)
+    try:
+        return _remember(key, make)
+    except Exception:
+        return data
+
+
+def tiled(data: bytes, cols: int, rows: int, max_pixels: int = 4_000_000) -> bytes | None:
+    """The picture repeated ``cols`` × ``rows`` times as one picture (a tiled fill
+    of many small tiles is one image, not thousands of draws), each tile shrunk
+    when the whole would exceed ``max_pixels``. None for a metafile or a
+    picture that cannot be decoded."""
+    if metafile.kind(data) or cols < 1 or rows < 1 or cols * rows > max_pixels // 4:
+        return None
+
+    def make() -> bytes:
+        tile = _decode_rgba(data)
+        tw, th = tile.size
+        shrink = min(1.0, (max_pixels / (tw * th * cols * rows)) ** 0.5)
+        if shrink < 1.0:
+            tw, th = max(1, int(tw * shrink)), max(1, int(th * shrink))
+            tile = tile.resize((tw, th), Image.Resampling.BILINEAR)
+        row = Image.new("RGBA", (tw * cols, th))
+        for i in range(cols):
+            row.paste(tile, (i * tw, 0))
+        whole = Image.new("RGBA", (tw * cols, th * rows))
+        for j in range(rows):
+            whole.paste(row, (0, j * th))
+        return _png_or_jpeg(whole, _is_jpeg(data))
+
+    try:
+        return _remember(("tiled", picture_key(data), cols, rows, max_pixels), make)
+    except Exception:
+        return None
+
+
+def _is_jpeg(data: bytes) -> bool:
+    return data[:3] == b"\xff\xd8\xff"
+
+
 def encode(data: bytes) -> Raster:
     """The image stream for encoded picture bytes (see the module docstring).
 
@@ -156,8 +284,9 @@ def encode(data: bytes) -> Raster:
         im = Image.open(io.BytesIO(data))
         if im.format == "JPEG" and im.mode in _JPEG_SPACES:
             w, h = im.size
-            return Raster(w, h, _JPEG_SPACES[im.mode], 8, "DCTDecode", data,
-                          invert=im.mode == "CMYK")
+            return Raster(
+                w, h, _JPEG_SPACES[im.mode], 8, "DCTDecode", data, invert=im.mode == "CMYK"
+            )
         photo = im.format == "JPEG"
         if photo:
             im.draft("RGB", (MAX_EDGE, MAX_EDGE))
@@ -208,8 +337,15 @@ def _flate(im: Image.Image, space: str) -> Raster:
 
 
 def _with_smask(raster: Raster, smask: Raster) -> Raster:
-    return Raster(raster.width, raster.height, raster.color_space, raster.bits,
-                  raster.filter, raster.data, smask=smask)
+    return Raster(
+        raster.width,
+        raster.height,
+        raster.color_space,
+        raster.bits,
+        raster.filter,
+        raster.data,
+        smask=smask,
+    )
 
 
 def _png_as_is(data: bytes) -> Raster | None:
@@ -247,8 +383,16 @@ def _png_as_is(data: bytes) -> Raster | None:
     if not _inflates_to(stream, h * (1 + (w * colors * depth + 7) // 8)):
         return None
     space = "DeviceGray" if kind == 0 else "DeviceRGB"
-    return Raster(w, h, space, depth, "FlateDecode", stream, predictor_colors=colors,
-                  palette=palette[:768] if kind == 3 else b"")
+    return Raster(
+        w,
+        h,
+        space,
+        depth,
+        "FlateDecode",
+        stream,
+        predictor_colors=colors,
+        palette=palette[:768] if kind == 3 else b"",
+    )
 
 
 # (PNG colour type, bit depth) -> colour components per pixel in the stream

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from reportlab.lib.colors import Color
 from reportlab.pdfgen.canvas import Canvas
 
-from . import patterns
+from . import fills, images, patterns
 from .model import RGB, Arrow, Fill, Gradient, PathOp, Shadow, ShapeItem, Stroke, SubPath
 
 _RECT_OPS: tuple[PathOp, ...] = (
@@ -33,6 +33,10 @@ _SHADE = {"darken": -0.4, "darkenLess": -0.2, "lighten": 0.4, "lightenLess": 0.2
 _CAPS = {"flat": 0, "rnd": 1, "sq": 2}
 _JOINS = {"miter": 0, "round": 1, "bevel": 2}
 _ARROW_SIZE = {"sm": 2.0, "med": 3.0, "lg": 5.0}
+# Tiles are drawn one by one, as LibreOffice does (the rasteriser then smooths
+# each tile alike); more than this are drawn as one picture of them all
+# (``images.tiled``), or stretched when that cannot be made (a metafile).
+_MAX_TILES = 2500
 
 ImageForm = Callable[[bytes], str]
 
@@ -200,25 +204,26 @@ class ShapeDrawer:
     def _picture(self, fill: Fill, w: float, h: float) -> None:
         c = self.c
         assert fill.image is not None
-        form = self.image_form(fill.image)
         if fill.alpha < 1:
             c.setFillAlpha(fill.alpha)
-        if fill.image_tile:
-            iw, ih = self.image_size(fill.image)
-            tw, th = iw * fill.tile_scale[0], ih * fill.tile_scale[1]
-            if tw > 0.5 and th > 0.5 and (w / tw + 1) * (h / th + 1) <= 2500:
-                y = h / 2 - th
-                while y > -h / 2 - th:
-                    x = -w / 2
-                    while x < w / 2:
-                        c.saveState()
-                        c.translate(x, y)
-                        c.scale(tw, th)
-                        c.doForm(form)
-                        c.restoreState()
-                        x += tw
-                    y -= th
-                return
+        if fill.image_tile:  # tiles placed as LibreOffice does (see ``fills.tile_layout``)
+            layout = fills.tile_layout(fill, w, h, self.image_size(fill.image))
+            if layout is not None:
+                x0, y0, tw, th, cols, rows = layout
+                whole = images.tiled(fill.image, cols, rows) if cols * rows > _MAX_TILES else None
+                if whole is not None:  # many small tiles: one picture of them all
+                    cols, rows, tw, th = 1, 1, tw * cols, th * rows
+                if whole is not None or cols * rows <= _MAX_TILES:
+                    form = self.image_form(whole or fill.image)
+                    for row in range(rows):
+                        for col in range(cols):
+                            c.saveState()
+                            c.translate(-w / 2 + x0 + col * tw, h / 2 - y0 - (row + 1) * th)
+                            c.scale(tw, th)
+                            c.doForm(form)
+                            c.restoreState()
+                    return
+        form = self.image_form(fill.image)
         left, top, right, bottom = fill.image_rect
         dw, dh = w * (1 - left - right), h * (1 - top - bottom)
         dx, dy = -w / 2 + left * w, h / 2 - top * h - dh

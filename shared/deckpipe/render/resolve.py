@@ -20,6 +20,7 @@ from ..errors import DeckError
 from . import (
     charts,
     diagrams,
+    fills,
     geometry,
     graphic_pictures,
     images,
@@ -396,6 +397,7 @@ class DeckResolver:
     ) -> None:
         blip_fill = el.find(P + "blipFill")
         data = self._blip_bytes(blip_fill, part, scope) if blip_fill is not None else None
+        stroke = self._stroke(lin, scope)
         if data == b"":
             scope.items.append(ShapeItem("rect", box, Fill(_GRAY)))
         elif data is not None:
@@ -405,8 +407,19 @@ class DeckResolver:
                 crop = tuple(fraction(src.get(k), 0.0) for k in ("l", "t", "r", "b"))  # type: ignore[assignment]
             alpha_el = blip_fill.find(f"{A}blip/{A}alphaModFix") if blip_fill is not None else None
             alpha = fraction(alpha_el.get("amt"), 1.0) if alpha_el is not None else 1.0
+            data = fills.picture_colors(blip_fill.find(A + "blip"), data, scope.palette)
+            prst = lin.first(f"{P}spPr/{A}prstGeom")
+            cust = el.find(f"{P}spPr/{A}custGeom")
+            if cust is not None or (prst is not None and prst.get("prst", "rect") != "rect"):
+                # a picture in a shape (ellipse, rounded rectangle...): a picture fill clipped to it
+                shape = geometry.outline(prst, cust, box.w, box.h)
+                if shape.approximated is None and not shape.open_line:
+                    crop = fills.shaped_picture_crop(crop)
+                    fill = Fill(_GRAY, alpha, image=data, image_crop=crop)
+                    item = ShapeItem(shape.kind, box, fill, stroke, subpaths=shape.subpaths)
+                    scope.items.append(item)
+                    return
             scope.items.append(ImageItem(box, data, crop, alpha))
-        stroke = self._stroke(lin, scope)
         if stroke is not None:
             scope.items.append(ShapeItem("rect", box, None, stroke))
 

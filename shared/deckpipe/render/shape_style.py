@@ -58,7 +58,9 @@ def fill_from(
         data = load_blip(fill_el)
         if data is None:
             return None
-        return Fill(_GRAY) if data == b"" else fills.picture_fill(fill_el, data)
+        if data == b"":
+            return Fill(_GRAY)
+        return fills.picture_fill(fill_el, data, palette, placeholder)
     return fills.fill_of(fill_el, palette, placeholder)
 
 
@@ -139,14 +141,14 @@ def background(
         if fill_el is None or local(fill_el) == "noFill":
             return Background()
         if local(fill_el) == "blipFill":
-            return _picture_background(fill_el, load_blip)
+            return _picture_background(fill_el, load_blip, palette)
         fill = fills.fill_of(fill_el, palette)
     else:
         ref = bg.find(P + "bgRef")
         ref_color = strokes.ref_color(ref, palette)
         style = theme_fill_style(theme, _ref_idx(ref))
         if style is not None and local(style) == "blipFill" and load_theme_blip is not None:
-            found = _picture_background(style, load_theme_blip)
+            found = _picture_background(style, load_theme_blip, palette, ref_color)
             if found.image is not None or found.fill is not None:
                 return found
         if style is not None and local(style) not in ("blipFill", "noFill"):
@@ -158,7 +160,12 @@ def background(
     return Background(fill.color, fill=fill if fill.gradient is not None else None)
 
 
-def _picture_background(fill_el: etree._Element, load_blip: LoadBlip) -> Background:
+def _picture_background(
+    fill_el: etree._Element,
+    load_blip: LoadBlip,
+    palette: Palette,
+    placeholder: tuple[RGB, float] | None = None,
+) -> Background:
     """A picture background: stretched over the page, or as a fill when tiled,
     inset, cropped or transparent."""
     data = load_blip(fill_el)
@@ -166,7 +173,7 @@ def _picture_background(fill_el: etree._Element, load_blip: LoadBlip) -> Backgro
         return Background(_GRAY)
     if data is None:
         return Background()
-    pic = fills.picture_fill(fill_el, data)
+    pic = fills.picture_fill(fill_el, data, palette, placeholder)
     if pic.image_tile or any(pic.image_rect) or any(pic.image_crop) or pic.alpha < 1:
         return Background(fill=pic)
-    return Background(image=data)
+    return Background(image=pic.image)
