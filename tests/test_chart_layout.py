@@ -360,3 +360,20 @@ def test_markers_of_a_series_with_its_line_switched_off_take_the_default_point_c
     marks = _markers(page)
     assert len(marks) == 2
     assert all(m.fill.color == (0x99 / 255, 0xCC / 255, 1.0) for m in marks)
+
+
+def test_a_radar_value_axis_has_at_most_two_automatic_intervals():
+    prs, chart = category_chart(
+        XL_CHART_TYPE.RADAR, series=(("S1", (31, 28, 25, 9)), ("S2", (10, 12, 14, 22)))
+    )
+    chart.has_legend = False
+    page, _ = resolve(prs)
+    labels = {text_of(i) for i in page.items if isinstance(i, TextItem)}
+    assert {"0", "20", "40"} <= labels and "10" not in labels and "5" not in labels
+
+
+def test_two_digit_years_keep_their_leading_zero():
+    from deckpipe.render.charts.numfmt import fmt
+
+    assert fmt(37261, "m/d/yy") == "1/5/02"
+    assert fmt(37261, "m/d/yyyy") == "1/5/2002"

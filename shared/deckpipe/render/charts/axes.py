@@ -149,6 +149,7 @@ def value_scale(
     percent: bool = False,
     expand_to_zero: bool = True,
     close_to_border: bool = True,
+    steps: float = MAX_INTERVALS,
 ) -> Scale:
     """The scale of a value axis over data from ``lo`` to ``hi`` (``c:scaling`` wins);
     ``close_to_border`` as in ``nice_scale`` (LibreOffice: not for XY/bubble charts)."""
@@ -165,9 +166,7 @@ def value_scale(
     if percent:
         fmin = 0.0 if fmin is None and lo >= 0 else fmin
         fmax = 1.0 if fmax is None else fmax
-    start, end, step = nice_scale(
-        lo, hi, fmin, fmax, unit, MAX_INTERVALS, expand_to_zero, close_to_border
-    )
+    start, end, step = nice_scale(lo, hi, fmin, fmax, unit, steps, expand_to_zero, close_to_border)
     return Scale(start, end, step, reverse)
 
 

@@ -252,12 +252,9 @@ def _entry(
     centred on the first text line, and its text after it."""
     text, fill, stroke, marker = entry
     cy = y + line_h / 2
-    if fill is not None:
-        canvas.items.append(
-            ShapeItem(
-                "rect", Box(x + (sym_w - sym_h) / 2, cy - sym_h / 2, sym_h, sym_h), fill, stroke
-            )  # fmt: skip
-        )
+    if fill is not None:  # a box as wide as the legend's keys (8 mm when lines widen them)
+        key = Box(x, cy - sym_h / 2, sym_w, sym_h)
+        canvas.items.append(ShapeItem("rect", key, fill, stroke))
     else:
         if stroke is not None:
             canvas.items.append(ShapeItem("line", Box(x, cy, sym_w, 0), None, stroke))

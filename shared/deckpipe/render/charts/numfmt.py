@@ -21,7 +21,7 @@ def _date(v: float, plain: str) -> str | None:
     day = datetime.date(1899, 12, 30) + datetime.timedelta(days=int(v))
     if "mmm" in plain:
         return f"{day:%b} {day.year % 100:02d}" if "d" not in plain else f"{day.day}-{day:%b}"
-    year = day.year % 100 if "yyyy" not in plain else day.year
+    year = f"{day.year % 100:02d}" if "yyyy" not in plain else str(day.year)
     return f"{day.month}/{day.day}/{year}"
 
 

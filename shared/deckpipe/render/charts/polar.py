@@ -134,7 +134,12 @@ def radar(canvas: Canvas, g: Group, rect: Box, cat_ax, val_ax) -> None:  # type:
     cats = cats + [str(i + 1) for i in range(len(cats), n)]
     vals = [v for s in g.series for v in s.values if v is not None] or [0.0, 1.0]
     scale = value_scale(
-        val_ax, min(min(vals), 0.0), max(vals), expand_to_zero=True, close_to_border=False
+        val_ax,
+        min(min(vals), 0.0),
+        max(vals),
+        expand_to_zero=True,
+        close_to_border=False,
+        steps=2,  # LibreOffice's radius axis asks for at most two main intervals
     )
     scale.reverse = False
     font = canvas.text_font(cat_ax.find(C + "txPr") if cat_ax is not None else None)
