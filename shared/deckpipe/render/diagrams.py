@@ -9,8 +9,8 @@ directly. The drawing's shapes are rewritten into the ``p:`` namespace so the
 resolver walks them like any slide shapes; ``dsp:txXfrm`` (a text box that
 differs from the shape box) becomes a separate text-only shape.
 
-Without a saved drawing, the common layout families are laid out from the
-data model (``diagram_layout``); others give None.
+Without a saved drawing, the data model is laid out from the layout definition as
+LibreOffice lays it out (``diagram_layout``); None when that draws nothing.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def diagram_shapes(
     graphic_data: etree._Element, slide_part: Part
 ) -> tuple[etree._Element, Part] | None:
     """(a ``p:spTree``-like element of the diagram's shapes, the part their
-    relationships belong to), or None when the deck saved no drawing."""
+    relationships belong to), or None when there is nothing to draw."""
     rel_ids = graphic_data.find(DGM + "relIds")
     data_part = _related(slide_part, rel_ids.get(R + "dm")) if rel_ids is not None else None
     if data_part is None:
@@ -155,7 +155,7 @@ def _definition(slide_part: Part, rid: str | None) -> etree._Element | None:
 def _laid_out(
     graphic_data: etree._Element, rel_ids: etree._Element, data_part: Part, slide_part: Part
 ) -> tuple[etree._Element, Part] | None:
-    """Shapes laid out from the data model, for the families ``diagram_layout`` knows."""
+    """Shapes laid out from the data model by the layout definition, or None."""
     try:
         data = _parse(data_part.blob)
     except etree.XMLSyntaxError:
@@ -163,10 +163,6 @@ def _laid_out(
     layout_root, colors_root, quick_root = (
         _definition(slide_part, rel_ids.get(R + key)) for key in ("lo", "cs", "qs")
     )
-    doc = data.find(f"{DGM}ptLst/{DGM}pt[@type='doc']/{DGM}prSet")
-    unique_id = layout_root.get("uniqueId") if layout_root is not None else None
-    if doc is not None and not doc.get("loTypeId") and unique_id:
-        doc.set("loTypeId", unique_id)
     tree = layout_shapes(data, frame_size(graphic_data), layout_root, colors_root, quick_root)
     return (tree, slide_part) if tree is not None else None
 
