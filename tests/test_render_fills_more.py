@@ -303,3 +303,40 @@ def test_picture_duotone_and_grayscale() -> None:
     page = _page(_render(_picture_deck(red, blip_inner="<a:grayscl/>")))
     r, g, b = page.getpixel((300, 200))
     assert r == g == b and abs(r - 76) <= 3  # luminance of pure red
+
+
+def test_picture_color_change_makes_a_colour_transparent() -> None:
+    """``a:clrChange`` to a transparent colour (Office's "set transparent colour"):
+    pixels within 9 of the colour on each channel vanish; the slide shows through."""
+    im = Image.new("RGB", (40, 20), (250, 250, 250))  # near white: within 9 of FFFFFF
+    im.paste(RED, (20, 0, 40, 20))
+    change = (
+        '<a:clrChange><a:clrFrom><a:srgbClr val="FFFFFF"/></a:clrFrom>'
+        '<a:clrTo><a:srgbClr val="FFFFFF"><a:alpha val="0"/></a:srgbClr></a:clrTo></a:clrChange>'
+    )
+    prs_bytes = _picture_deck(_png(im), blip_inner=change)
+    prs = pptx.Presentation(io.BytesIO(prs_bytes))
+    slide = prs.slides[0]
+    slide.background.fill.solid()
+    slide.background.fill.fore_color.rgb = pptx.dml.color.RGBColor(*BLUE)
+    out = io.BytesIO()
+    prs.save(out)
+    page = _page(_render(out.getvalue()))
+    assert _near(page.getpixel((200, 200)), BLUE)  # the light half is transparent
+    assert _near(page.getpixel((400, 200)), RED)
+
+
+def test_picture_bilevel_and_brightness() -> None:
+    im = Image.new("RGB", (40, 20), (100, 100, 100))  # luminance 100: below the 128 threshold
+    im.paste((160, 160, 160), (20, 0, 40, 20))
+    page = _page(_render(_picture_deck(_png(im), blip_inner="<a:biLevel thresh='50000'/>")))
+    assert page.getpixel((200, 200)) == BLACK and page.getpixel((400, 200)) == WHITE
+    # brightness +20%: LibreOffice adds 20 * 2.55 = 51 to every channel
+    page = _page(_render(_picture_deck(_png(im), blip_inner='<a:lum bright="20000"/>')))
+    assert _near(page.getpixel((200, 200)), (151, 151, 151), 2)
+    # Office's washout (70% brighter, 70% less contrast) is LibreOffice's watermark
+    washout = '<a:lum bright="70000" contrast="-70000"/>'
+    page = _page(_render(_picture_deck(_png(im), blip_inner=washout)))
+    slope = (128 - 1.27 * 70) / 128
+    expected = round(100 * slope + 50 * 2.55 + 128 - slope * 128)
+    assert _near(page.getpixel((200, 200)), (expected,) * 3, 2)

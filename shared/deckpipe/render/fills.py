@@ -164,19 +164,45 @@ def picture_colors(
     blip: etree._Element | None, data: bytes, palette: Palette | None = None
 ) -> bytes:
     """A picture's (``p:pic``) pixels recoloured by its blip effects as
-    LibreOffice 7.4 draws them: ``a:duotone`` (two colours blended by
-    luminance) and ``a:grayscl`` (luminance greys); other effects are not
-    applied. The bytes come back unchanged when there is nothing to do."""
+    LibreOffice 7.4 draws them, in its order: ``a:clrChange`` (a colour,
+    within 9 per channel, replaced or made transparent), ``a:duotone`` (two
+    colours blended by luminance), then ``a:grayscl``/``a:biLevel`` (greys,
+    black and white) and ``a:lum`` brightness/contrast (70%/-70% is its
+    "watermark": +50% and -70%; both set are applied first, Office-style).
+    The bytes come back unchanged when there is nothing to do."""
     if blip is None:
         return data
+    steps: list[tuple] = []
+    change = blip.find(A + "clrChange")
+    if change is not None and palette is not None:
+        source = _color_in(change.find(A + "clrFrom"), palette, None)
+        target = _color_in(change.find(A + "clrTo"), palette, None)
+        if source and target and (source[0] != target[0] or target[1] < 1):
+            steps.append(("change", _rgb255(source[0]), _rgb255(target[0]), target[1]))
     duo = blip.find(A + "duotone")
     if duo is not None and palette is not None:
         colors = [resolve_color(c, palette) for c in duo if local(c) != "extLst"]
         if len(colors) == 2 and all(colors):
-            data = images.duotone(data, colors[0][0], colors[1][0])  # type: ignore[index]
-    if blip.find(A + "grayscl") is not None:
-        data = images.duotone(data, _BLACK, _WHITE)  # black to white by luminance: greys
-    return data
+            steps.append(("duotone", _rgb255(colors[0][0]), _rgb255(colors[1][0])))  # type: ignore[index]
+    mode: list[tuple] = []
+    if blip.find(A + "biLevel") is not None:
+        mode.append(("mono",))
+    elif blip.find(A + "grayscl") is not None:
+        mode.append(("greys",))
+    lum = blip.find(A + "lum")
+    bright = int(fraction(lum.get("bright"), 0.0) * 100) if lum is not None else 0
+    contrast = int(fraction(lum.get("contrast"), 0.0) * 100) if lum is not None else 0
+    if not mode and (bright, contrast) == (70, -70):  # Office's washout: LibreOffice's watermark
+        mode.append(("adjust", 50.0, -70.0, False))
+    elif bright and contrast:
+        steps.append(("adjust", float(bright), float(contrast), True))
+    elif bright or contrast:
+        mode.append(("adjust", float(bright), float(contrast), False))
+    return images.recolor(data, tuple(steps + mode))
+
+
+def _rgb255(color: RGB) -> tuple[int, int, int]:
+    return tuple(min(255, max(0, round(v * 255))) for v in color)  # type: ignore[return-value]
 
 
 def shaped_picture_crop(

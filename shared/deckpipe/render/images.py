@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 from . import metafile
 
@@ -217,25 +217,103 @@ def duotone(
     as LibreOffice's duotone filter does: each channel is
     ``dark * (1 - lum) + light * lum`` with lum = (76 R + 151 G + 29 B) / 256;
     transparency is kept. Metafiles and unreadable pictures come back unchanged."""
-    if metafile.kind(data):
+    return recolor(data, (("duotone", _bytes_rgb(dark), _bytes_rgb(light)),))
+
+
+def _bytes_rgb(color: tuple[float, float, float]) -> tuple[int, int, int]:
+    return tuple(min(255, max(0, round(v * 255))) for v in color)  # type: ignore[return-value]
+
+
+def recolor(data: bytes, steps: tuple[tuple, ...]) -> bytes:
+    """The picture with LibreOffice's picture colour operations applied in order
+    (transparency kept); metafiles and unreadable pictures come back unchanged.
+
+    - ``("change", (r, g, b), (r, g, b), alpha)``: pixels within 9 of the first
+      colour on every channel become the second (``a:clrChange``); an alpha
+      below 1 makes them that transparent;
+    - ``("duotone", dark, light)``: luminance blend of two colours;
+    - ``("greys",)``: luminance greys (``a:grayscl``);
+    - ``("mono",)``: black below luminance 128, white from it (``a:biLevel``);
+    - ``("adjust", luminance %, contrast %, mso)``: LibreOffice's brightness and
+      contrast mapping (``a:lum``); ``mso`` is its Office-style variant used
+      when both are set.
+
+    Colours are 0-255 integers; luminance is (76 R + 151 G + 29 B) / 256."""
+    if not steps or metafile.kind(data):
         return data
 
     def make() -> bytes:
         im = _decode_rgba(data)
-        r, g, b, a = im.split()
-        lum = Image.merge("RGB", (r, g, b)).convert("L", (76 / 256, 151 / 256, 29 / 256, 0))
-        lut = []
-        for c0, c1 in zip(dark, light, strict=True):
-            lo, hi = round(c0 * 255), round(c1 * 255)
-            lut += [(lo * (255 - v) + hi * v) // 255 for v in range(256)]
-        rgb = Image.merge("RGB", (lum, lum, lum)).point(lut)
-        return _png_or_jpeg(Image.merge("RGBA", (*rgb.split(), a)), _is_jpeg(data))
+        for step in steps:
+            im = _STEPS[step[0]](im, *step[1:])
+        return _png_or_jpeg(im, _is_jpeg(data))
 
-    key = ("duotone", picture_key(data), dark, light)
     try:
-        return _remember(key, make)
+        return _remember(("recolor", picture_key(data), steps), make)
     except Exception:
         return data
+
+
+def _luminance(im: Image.Image) -> Image.Image:
+    return im.convert("RGB").convert("L", (76 / 256, 151 / 256, 29 / 256, 0))
+
+
+def _duotone_step(im: Image.Image, dark: tuple, light: tuple) -> Image.Image:
+    lum = _luminance(im)
+    lut = []
+    for lo, hi in zip(dark, light, strict=True):
+        lut += [(lo * (255 - v) + hi * v) // 255 for v in range(256)]
+    rgb = Image.merge("RGB", (lum, lum, lum)).point(lut)
+    return Image.merge("RGBA", (*rgb.split(), im.getchannel("A")))
+
+
+def _greys_step(im: Image.Image) -> Image.Image:
+    lum = _luminance(im)
+    return Image.merge("RGBA", (lum, lum, lum, im.getchannel("A")))
+
+
+def _mono_step(im: Image.Image) -> Image.Image:
+    lum = _luminance(im).point(lambda v: 255 if v >= 128 else 0)
+    return Image.merge("RGBA", (lum, lum, lum, im.getchannel("A")))
+
+
+def _change_step(im: Image.Image, source: tuple, target: tuple, alpha: float) -> Image.Image:
+    r, g, b, a = im.split()
+    near = None
+    for band, value in zip((r, g, b), source, strict=True):
+        lo, hi = value - 9, value + 9
+        hit = band.point(lambda v, lo=lo, hi=hi: 255 if lo <= v <= hi else 0)
+        near = hit if near is None else ImageChops.multiply(near, hit)
+    assert near is not None
+    filled = Image.new("RGBA", im.size, (*target, round(alpha * 255)))
+    if alpha < 1:  # the matching pixels take the target's transparency
+        out = im.copy()
+        out.paste(filled, (0, 0), near)
+        return out
+    return Image.composite(filled, im, near)
+
+
+def _adjust_step(im: Image.Image, luminance: float, contrast: float, mso: bool) -> Image.Image:
+    lum, con = max(-100.0, min(100.0, luminance)), max(-100.0, min(100.0, contrast))
+    slope = 128.0 / (128.0 - 1.27 * con) if con >= 0 else (128.0 + 1.27 * con) / 128.0
+    if mso:
+        off = lum * 2.55
+        lut = [(v + off / 2 - 128) * slope + 128 + off / 2 for v in range(256)]
+    else:
+        off = lum * 2.55 + 128.0 - slope * 128.0
+        lut = [v * slope + off for v in range(256)]
+    table = [min(255, max(0, round(v))) for v in lut]
+    r, g, b, a = im.split()
+    return Image.merge("RGBA", (r.point(table), g.point(table), b.point(table), a))
+
+
+_STEPS: dict[str, Callable[..., Image.Image]] = {
+    "change": _change_step,
+    "duotone": _duotone_step,
+    "greys": _greys_step,
+    "mono": _mono_step,
+    "adjust": _adjust_step,
+}
 
 
 def tiled(data: bytes, cols: int, rows: int, max_pixels: int = 4_000_000) -> bytes | None:
