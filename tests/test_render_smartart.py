@@ -312,18 +312,22 @@ def test_text_shrinks_to_fit_inside_libreoffices_default_insets():
     layout = _layout(
         '<dgm:layoutNode name="d"><dgm:alg type="lin"/><dgm:shape/><dgm:constrLst>'
         '<dgm:constr type="w" for="ch" forName="node" refType="w" fact="0.25"/>'
+        '<dgm:constr type="h" for="ch" forName="node" refType="h" fact="0.25"/>'
         '</dgm:constrLst><dgm:forEach axis="ch" ptType="node">'
         '<dgm:layoutNode name="node"><dgm:alg type="tx"/><dgm:shape type="rect"/>'
         "</dgm:layoutNode></dgm:forEach></dgm:layoutNode>"
     )
-    word = "Abcdefghijkl"  # 12 characters in a 108 pt wide box
-    blob = pres_model("x", {"doc": [word]}, [("pd", "doc", "d", "doc", ""),
-                      ("pw", word, "node", "pd", "")], {word: "pw"})  # fmt: skip
+    text = "Sixty characters of text in a box of 108 by 72 points, okay."
+    assert len(text) == 60
+    blob = pres_model("x", {"doc": [text]}, [("pd", "doc", "d", "doc", ""),
+                      ("pw", text, "node", "pd", "")], {text: "pw"})  # fmt: skip
     page, _ = resolve(smartart_deck("x", {}, blob=blob, layout_def=layout))
-    item = text_box(page, word)
-    # 0.1 inch inset left and right: (108 - 14.4) / (0.5 em x 12 characters)
-    assert item.paragraphs[0].runs[0].size == pytest.approx(15.6, abs=0.01)
-    assert item.box.w == pytest.approx(108)
+    item = text_box(page, text)
+    assert item.box.w == pytest.approx(108) and item.box.h == pytest.approx(72)
+    # inside 0.1 inch insets left and right, 0.05 inch top and bottom, half an em per
+    # character and 1.2 lines: the area (108 - 14.4) x (72 - 7.2) holds the text at
+    expected = ((108 - 14.4) * (72 - 7.2) / (0.5 * 1.2 * 60)) ** 0.5
+    assert item.paragraphs[0].runs[0].size == pytest.approx(expected, abs=0.01)
 
 
 def test_without_presentation_points_nothing_is_drawn_as_in_libreoffice():

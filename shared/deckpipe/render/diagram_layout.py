@@ -263,7 +263,9 @@ def _fill(name: str) -> etree._Element:
 
 
 def _font_for(nodes: list[Node], w: float, h: float, cap: float = MAX_FONT) -> float:
-    """One text size for the nodes, at most ``cap``, that fits a ``w`` x ``h`` box."""
+    """One text size for the nodes, at most ``cap``, whose text fills no more than a ``w`` x
+    ``h`` box (LibreOffice's autofit shrinks to the height and breaks words too long for a
+    line, so a long word does not shrink it further)."""
     w_pt, h_pt = w / 12700 - 14.4, h / 12700 - 7.2  # inside the default insets
     size = cap
     for node in nodes:
@@ -272,11 +274,9 @@ def _font_for(nodes: list[Node], w: float, h: float, cap: float = MAX_FONT) -> f
             continue
         lines = text.count("\n") + 1
         chars = max(len(text), 1)
-        longest = max((len(word) for word in text.split()), default=1)
         size = min(
             size,
             math.sqrt(max(w_pt * h_pt, 0) / (CHAR_EM * 1.2 * chars)),
-            w_pt / (CHAR_EM * longest),
             h_pt / (1.2 * lines),
         )
     return max(MIN_FONT, size)
