@@ -87,14 +87,15 @@ def test_a_bottom_legend_lays_entries_in_a_row_1_85_mm_above_the_edge():
     assert len(keys) == 2
 
 
-def test_the_title_sits_2_percent_plus_1_35_mm_from_the_top():
+def test_the_title_text_sits_2_percent_plus_1_35_mm_and_its_inset_from_the_top():
     prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
     chart.has_title = True
     chart.chart_title.text_frame.text = "Title"
     chart.has_legend = False
     page, _ = resolve(prs)
     title = text_items(page, "Title")[0]
-    assert abs(title.box.y - (TOP + HEIGHT * 0.02 + 135 * MM100)) < 0.01
+    # its text shape's top, then the 0.3 em text distance inside it
+    assert abs(title.box.y - (TOP + HEIGHT * 0.02 + 135 * MM100 + 0.3 * size_of(title))) < 0.01
     assert abs(title.box.cx - (LEFT + WIDTH / 2)) < 0.5
 
 

@@ -15,6 +15,7 @@ from ..model import Box, ShapeItem
 from ..xml import C, local, num
 from . import plots
 from .axes import (
+    MAX_INTERVALS,
     TICK,
     Scale,
     axis_stroke,
@@ -96,9 +97,11 @@ def draw(
     # LibreOffice adds no interval for data close to an axis end in 3-D charts
     flat = not any("3D" in g.name for g in groups)
 
-    def scale_for(gs: list[Group], axis: etree._Element | None) -> tuple[Scale, str]:
+    def scale_for(
+        gs: list[Group], axis: etree._Element | None, steps: float = MAX_INTERVALS
+    ) -> tuple[Scale, str]:
         lo, hi, percent = _data_range(gs)
-        scale = value_scale(axis, lo, hi, percent=percent, close_to_border=flat)
+        scale = value_scale(axis, lo, hi, percent=percent, close_to_border=flat, steps=steps)
         s0 = next((s for g in gs for s in g.series), None)
         code = "0%" if percent else fmt_code(axis) or (s0.format_code if s0 else "General")
         return scale, code
@@ -106,8 +109,7 @@ def draw(
     vscale, vcode = scale_for(prim_groups, val_ax)
     sscale, scode = scale_for(sec_groups, sec_ax) if sec_groups else (vscale, vcode)
 
-    x_scale, xcode = None, "General"
-    if scatter:
+    def x_scale_for(steps: float = MAX_INTERVALS) -> Scale:
         xs = [x for g in groups for s in g.series for x in s.xs if x is not None] or [0.0, 1.0]
         scaling = cat_ax.find(C + "scaling") if cat_ax is not None else None
         fmin, fmax = val(scaling, "min"), val(scaling, "max")
@@ -117,10 +119,15 @@ def draw(
             float(fmin) if fmin else None,
             float(fmax) if fmax else None,
             float(val(cat_ax, "majorUnit") or 0) or None,
+            steps=steps,
             expand_to_zero=False,  # LibreOffice: only y axes reach to zero
             close_to_border=flat,
         )
-        x_scale = Scale(lo, hi, step, val(scaling, "orientation", "minMax") == "maxMin")
+        return Scale(lo, hi, step, val(scaling, "orientation", "minMax") == "maxMin")
+
+    x_scale, xcode = None, "General"
+    if scatter:
+        x_scale = x_scale_for()
         s0 = next((s for g in groups for s in g.series), None)
         xcode = fmt_code(cat_ax) or "General"
         if s0 is not None and fmt_code(cat_ax) is None:
@@ -244,6 +251,25 @@ def draw(
                 max(placed.h - top - bottom, 1),
             )
         )
+
+    # LibreOffice's second pass: an automatic axis gets no more intervals than its
+    # labels (as measured in the first pass) fit along it (estimateMaximumAutoMainIncrementCount)
+    if show_val and vtexts:
+        if horizontal:
+            cap = _interval_cap(plot.w, max(text_width(t, vfont) for _, t in vtexts))
+        else:
+            cap = _interval_cap(plot.h, line_height(vfont, leading=False))
+        if cap < MAX_INTERVALS:
+            vscale, vcode = scale_for(prim_groups, val_ax, cap)
+            vtexts = tick_texts(vscale, vcode)
+            if not sec_groups:
+                sscale, scode = vscale, vcode
+    if scatter and show_cat and x_scale is not None and cat_labels:
+        cap = _interval_cap(plot.w, max(text_width(t, cfont) for t in cat_labels))
+        if cap < MAX_INTERVALS:
+            x_scale = x_scale_for(cap)
+            ctexts = tick_texts(x_scale, xcode)
+            cat_labels = [t for _, t in ctexts]
 
     for t, side, room in titles:
         edge = {
@@ -397,6 +423,13 @@ def draw(
                 vscale,
                 angle,
             )
+
+
+def _interval_cap(length: float, label: float) -> int:
+    """How many intervals of labels ``label`` long fit along ``length`` (2 to 10)."""
+    if label <= 0:
+        return MAX_INTERVALS
+    return max(2, min(MAX_INTERVALS, int(length // label)))
 
 
 def _crossing(axis: etree._Element | None, scale: Scale) -> float:

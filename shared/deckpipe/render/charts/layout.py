@@ -83,7 +83,7 @@ def draw_title(canvas: Canvas, chart: etree._Element, box: Box, series: list[Ser
     h = line_height(base) * lines
     w = min(text_width(text, base) + 2, box.w)
     distance = box.h * PAGE_DISTANCE + TITLE_OFFSET
-    auto = Box(box.x + (box.w - w) / 2, box.y + distance, w, h)
+    auto = Box(box.x + (box.w - w) / 2, box.y + distance + TITLE_Y_INSET * base.size, w, h)
     placed = manual(title, box, auto) if title is not None else None
     b = placed if placed is not None else auto
     b = Box(b.x, b.y, max(b.w, w), b.h) if placed is not None else b
