@@ -470,3 +470,26 @@ def test_a_cycle_puts_a_quarter_size_node_on_a_circle_with_turned_connectors():
     assert (south.cx, south.cy) == pytest.approx((centre[0], centre[1] + radius))
     turned = [i for i in arrows(page)]
     assert sorted(round(a.box.rot) for a in turned) == [90, 270]
+
+
+def test_the_text_algorithm_sets_levels_bullets_alignment_and_anchor():
+    layout = _layout(
+        '<dgm:layoutNode name="d"><dgm:alg type="lin"/><dgm:shape/>'
+        '<dgm:forEach axis="ch" ptType="node"><dgm:layoutNode name="node">'
+        '<dgm:alg type="tx"><dgm:param type="parTxLTRAlign" val="r"/>'
+        '<dgm:param type="txAnchorVert" val="t"/></dgm:alg><dgm:shape type="rect"/>'
+        "</dgm:layoutNode></dgm:forEach></dgm:layoutNode>"
+    )
+    tree = {"doc": ["Head"], "Head": ["Detail"]}
+    pres = [("pd", "doc", "d", "doc", ""), ("ph", "Head", "node", "pd", "")]
+    blob = pres_model("x", tree, pres, {"Head": "ph"}).replace(
+        b"</dgm:cxnLst>",
+        b'<dgm:cxn modelId="td" type="presOf" srcId="Detail" destId="ph"/></dgm:cxnLst>',
+    )
+    page, _ = resolve(smartart_deck("x", {}, blob=blob, layout_def=layout))
+    item = next(i for i in page.items if isinstance(i, TextItem))
+    head, detail = item.paragraphs
+    assert head.bullet is None and detail.bullet is not None  # bullets below the top level
+    assert detail.margin_left == pytest.approx(22.5) and detail.indent == pytest.approx(-22.5)
+    assert head.align == detail.align == "r"  # parTxLTRAlign
+    assert item.anchor == "t"

@@ -42,6 +42,10 @@ class Node:
 
     paragraphs: list[etree._Element]
     style: tuple[str, int] | None = None
+    levels: list[int] = field(default_factory=list)  # outline level of each paragraph
+    align: str | None = "ctr"  # every paragraph's ``algn``, or None to keep their own
+    bullets_from: int | None = None  # the level from which paragraphs get bullets
+    anchor: str = "ctr"
 
     @property
     def text(self) -> str:
@@ -222,7 +226,7 @@ def _text_body(node: Node, font: float, color: etree._Element | None = None) -> 
     etree.SubElement(
         body,
         A + "bodyPr",
-        anchor="ctr",
+        anchor=node.anchor,
         wrap="square",
         lIns="91440",
         tIns="45720",
@@ -231,13 +235,23 @@ def _text_body(node: Node, font: float, color: etree._Element | None = None) -> 
     ).append(etree.Element(A + "normAutofit"))
     etree.SubElement(body, A + "lstStyle")
     size = str(round(font * 100))
-    for source in node.paragraphs:
+    for i, source in enumerate(node.paragraphs):
         p = copy.deepcopy(source)
         ppr = p.find(A + "pPr")
         if ppr is None:
             ppr = etree.Element(A + "pPr")
             p.insert(0, ppr)
-        ppr.set("algn", "ctr")
+        if node.align:
+            ppr.set("algn", node.align)
+        level = node.levels[i] if i < len(node.levels) else 0
+        if node.bullets_from is not None and level >= node.bullets_from:
+            # LibreOffice's diagram bullets: "•", hanging 0.3125 inch per level
+            ppr.set("marL", str(285750 * (level - node.bullets_from + 1)))
+            ppr.set("indent", "-285750")
+            for old in ppr:
+                if isinstance(old.tag, str) and old.tag.split("}")[-1].startswith("bu"):
+                    ppr.remove(old)
+            etree.SubElement(ppr, A + "buChar", char="\u2022")
         for run in p.iterfind(A + "r"):
             rpr = run.find(A + "rPr")
             if rpr is None:
@@ -370,6 +384,16 @@ class _Engine:
         self.idx, self.step, self.cnt = 0, 1, 1
 
     # -- points
+    def depth(self, mid: str) -> int:
+        """How many parent-of steps a data point is below the top."""
+        parents = {dest: src for src, dest in self.par_of}
+        depth, seen = 0, {mid}
+        while mid in parents and parents[mid] not in seen:
+            mid = parents[mid]
+            seen.add(mid)
+            depth += 1
+        return depth
+
     def _pr(self, mid: str) -> etree._Element | None:
         pt = self.points.get(mid)
         return pt.find(DGM + "prSet") if pt is not None else None
@@ -878,6 +902,25 @@ def _hier(shape: _EShape) -> None:
             x, y, row_h = 0.0, y + row_h + unit * ROW_GAP, 0.0
 
 
+_ALIGN = {"l": "l", "r": "r", "ctr": "ctr", "just": "just", "dist": "dist"}
+
+
+def _tx(node: Node, params: dict[str, str], levels: list[int]) -> None:
+    """LibreOffice's ``tx`` algorithm: outline levels from the data depth, bullets from
+    ``stBulletLvl`` (default: below the top level), alignment by ``parTxLTRAlign`` or
+    centred when nothing is bulleted, vertical anchor by ``txAnchorVert``."""
+    node.levels = levels
+    try:
+        start = int(params.get("stBulletLvl", "2")) - 1
+    except ValueError:
+        start = 1
+    node.bullets_from = start
+    bulleted = any(level >= start for level in levels)
+    align = _ALIGN.get(params.get("parTxLTRAlign", ""))
+    node.align = align or (None if bulleted else "ctr")
+    node.anchor = {"t": "t", "b": "b"}.get(params.get("txAnchorVert", ""), "ctr")
+
+
 def _has_assistant(shape: _EShape) -> bool:
     return shape.asst or any(_has_assistant(c) for c in shape.children)
 
@@ -897,15 +940,22 @@ def _engine_shapes(
     def draw(shape: _EShape, ox: float, oy: float) -> None:
         nonlocal drawn
         x, y = ox + shape.x, oy + shape.y
-        paragraphs = []
+        paragraphs: list[etree._Element] = []
+        depths: list[int] = []
         if shape.prst and shape.alg != "sp":
             for mid in shape.sources:
                 if mid in engine.points:
-                    paragraphs += _paragraphs(engine.points[mid])
+                    found = _paragraphs(engine.points[mid])
+                    paragraphs += found
+                    depths += [engine.depth(mid)] * len(found)
         visible = not shape.hidden or paragraphs
         if shape.prst and shape.prst != "conn" and visible and shape.w > 0 < shape.h:
             style = (shape.style, shape.color_index) if shape.style else None
             node = Node(paragraphs, style=style)
+            if shape.alg == "tx":
+                _tx(node, shape.params, [d - min(depths) for d in depths])
+            else:
+                node.align = None
             cap = next((c.val for c in reversed(shape.constraints) if c.type == "primFontSz"
                         and c.val > 0), MAX_FONT)  # fmt: skip
             font = _font_for([node], shape.w, shape.h, cap)
