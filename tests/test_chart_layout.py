@@ -378,3 +378,23 @@ def test_two_digit_years_keep_their_leading_zero():
 
     assert fmt(37261, "m/d/yy") == "1/5/02"
     assert fmt(37261, "m/d/yyyy") == "1/5/2002"
+
+
+def test_a_short_value_axis_gets_only_as_many_intervals_as_its_labels_fit():
+    def value_labels(height):
+        prs = pptx.Presentation()
+        slide = prs.slides.add_slide(prs.slide_layouts[6])
+        data = CategoryChartData()
+        data.categories = ["A", "B", "C", "D"]
+        data.add_series("S1", (1, 5, 7, 9))
+        frame = slide.shapes.add_chart(
+            XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(1), Inches(6), height, data
+        )
+        frame.chart.has_legend = False
+        page, _ = resolve(prs)
+        return [t for t in (text_of(i) for i in page.items if isinstance(i, TextItem))
+                if t.replace(".", "").isdigit()]  # fmt: skip
+
+    assert len(value_labels(Inches(4))) == 11  # 0..10 by 1
+    short = value_labels(Inches(1.6))  # about 80 pt of axis for 18 pt labels
+    assert short == ["0", "5", "10"]  # fewer, wider intervals (max 9: 1, 2, 5 steps)
