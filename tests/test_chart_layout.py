@@ -398,3 +398,31 @@ def test_a_short_value_axis_gets_only_as_many_intervals_as_its_labels_fit():
     assert len(value_labels(Inches(4))) == 11  # 0..10 by 1
     short = value_labels(Inches(1.6))  # about 80 pt of axis for 18 pt labels
     assert short == ["0", "5", "10"]  # fewer, wider intervals (max 9: 1, 2, 5 steps)
+
+
+def test_labels_on_the_category_edges_reserve_the_last_ones_overhang_and_their_spacing():
+    def page(mid: bool):
+        prs = pptx.Presentation()
+        slide = prs.slides.add_slide(prs.slide_layouts[6])
+        data = CategoryChartData()
+        data.categories = ["1/5/2002", "1/6/2002", "1/7/2002", "1/8/2002", "1/9/2002"]
+        data.add_series("S1", (32, 32, 28, 12, 15))
+        frame = slide.shapes.add_chart(
+            XL_CHART_TYPE.AREA, Inches(1), Inches(1), Inches(6), Inches(4), data
+        )
+        frame.chart.has_legend = False
+        frame.chart._chartSpace.find(f".//{C}crossBetween").set(
+            "val", "midCat" if mid else "between"
+        )
+        return resolve(prs)[0]
+
+    def right_end(pg):
+        lines = [i for i in pg.items if isinstance(i, ShapeItem) and i.kind == "line"
+                 and i.box.h == 0 and i.box.w > 100]  # fmt: skip
+        return max(i.box.x + i.box.w for i in lines)
+
+    mid, between = page(True), page(False)
+    last = text_items(mid, "1/9/2002")[0]
+    assert right_end(mid) < right_end(between) - 10
+    assert abs(last.box.cx - right_end(mid)) < 0.5  # centred on the plot's right end
+    assert last.box.rot == 0  # five labels fit the four spaces between the edges

@@ -170,10 +170,13 @@ def draw(
     else:
         left = widest([t for _, t in vtexts], vfont) if show_val else 0
         right = widest([t for _, t in stexts], sfont) if show_sec else TICK
-        if scatter and show_cat and cat_labels and not show_sec:
+        on_edges = val(val_ax, "crossBetween", "between") == "midCat"
+        if (scatter or on_edges) and show_cat and cat_labels and not show_sec:
+            # the last label is centred on the plot's right end: half of it reaches out
             right = max(right, text_width(cat_labels[-1], cfont) / 2)
         if show_cat:
-            slot = (rect.w - left - right) / max(n_cat, 1)
+            # labels on the category edges (midCat) stand one n-1th of the width apart
+            slot = (rect.w - left - right) / max(n_cat - (1 if on_edges else 0), 1)
             explicit = label_rotation(cat_ax)
             if explicit is not None:
                 angle = explicit
