@@ -340,3 +340,22 @@ def test_picture_bilevel_and_brightness() -> None:
     slope = (128 - 1.27 * 70) / 128
     expected = round(100 * slope + 50 * 2.55 + 128 - slope * 128)
     assert _near(page.getpixel((200, 200)), (expected,) * 3, 2)
+
+
+# -- pattern fills ---------------------------------------------------------------
+
+
+def test_pattern_fill_is_libreoffice_hatch_lines() -> None:
+    """``wave`` is LibreOffice's hatch of horizontal hairlines 1 mm apart, in the
+    foreground colour over the background colour, the first on the box's top."""
+    patt = (
+        f'<a:pattFill {NS} prst="wave"><a:fgClr><a:srgbClr val="FF0000"/></a:fgClr>'
+        '<a:bgClr><a:srgbClr val="FFFFFF"/></a:bgClr></a:pattFill>'
+    )
+    page = _page(_render(_deck(_halves(), shape_fill=patt)), dpi=144)  # box y 200..600 px
+    column = [page.getpixel((600, y)) for y in range(200, 600)]
+    red = "".join("1" if g < 200 and r > 200 else "0" for r, g, _ in column)
+    lines = re.findall("1+", red)
+    assert 65 <= len(lines) <= 72  # 200 pt / 2.835 pt
+    assert red.startswith("1")  # the first line on the top edge
+    assert _near(page.getpixel((600, 203)), WHITE, 60)  # background between the lines

@@ -1,8 +1,11 @@
-"""Preset pattern fills: real 8 x 8 pixel tiles at 96 dpi in their two colours."""
+"""Preset pattern fills as LibreOffice 7.4 draws them: hatches of hairlines in the
+foreground colour over the background colour (the 8 x 8 tiles remain for the
+blend colour that stands for a pattern)."""
 
 from __future__ import annotations
 
 import io
+import math
 import re
 import subprocess
 import tempfile
@@ -16,7 +19,7 @@ from PIL import Image
 from pptx.util import Inches
 
 from deckpipe.render import render_deck
-from deckpipe.render.patterns import TILES, ink_share, tile_png
+from deckpipe.render.patterns import HATCHES, TILES, hatch_lines, ink_share, tile_png
 
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
@@ -66,29 +69,48 @@ def test_every_preset_of_the_standard_has_a_tile() -> None:
     assert ink_share("pct90") > 0.85 and ink_share("ltVert") == 0.25
 
 
-def test_dark_vertical_repeats_every_four_pixels_at_96_dpi() -> None:
-    image = _raster(_deck_pdf("dkVert", "C00000", "FFFF00"), 96)
-    # the shape spans x 96..192, y 48..144 (pixels at 96 dpi): 2 on, 2 off (0.75 pt pixels)
-    row = [image.getpixel((x, 96)) for x in range(100, 132)]
-    assert all(px[2] < 60 and px[0] > 180 for px in row)  # only the two colours (and blends)
-    red = [px[1] < 128 for px in row]  # nearer red (192, 0, 0) than yellow (255, 255, 0)
-    assert red == [red[i % 4] for i in range(len(red))]  # period 4 pixels
-    assert sum(red[:4]) == 2
+def _directions(lines: list[tuple[float, float, float, float]]) -> dict[int, list[tuple]]:
+    """Lines grouped by their visual angle (degrees, counter-clockwise, mod 180)."""
+    groups: dict[int, list[tuple]] = {}
+    for x0, y0, x1, y1 in lines:
+        angle = round(math.degrees(math.atan2(y0 - y1, x1 - x0))) % 180
+        groups.setdefault(angle, []).append((x0, y0, x1, y1))
+    return groups
 
 
-def test_small_checker_board_has_two_pixel_squares() -> None:
-    image = _raster(_deck_pdf("smCheck"), 192)  # two device pixels per pattern pixel
-    column = [sum(image.getpixel((250, y))) < 384 for y in range(120, 152)]
-    runs = [len(m.group()) for m in re.finditer(r"1+|0+", "".join("1" if d else "0"
-                                                              for d in column))]
-    assert set(runs[1:-1]) == {4}  # 2 pattern pixels = 4 device pixels, alternating
+def test_every_preset_has_libreoffice_hatch() -> None:
+    assert sorted(HATCHES) == sorted(ALL_PRESETS)
+    assert HATCHES["divot"] == (3, 400, 450) and HATCHES["wave"] == (1, 100, 0)
 
 
-def test_pattern_is_a_small_one_bit_image_in_the_pdf() -> None:
+def test_dark_vertical_is_vertical_lines_a_quarter_millimetre_apart() -> None:
+    groups = _directions(hatch_lines("dkVert", 72, 72))
+    assert list(groups) == [90]
+    xs = sorted(x0 for x0, _, _, _ in groups[90])
+    gaps = {round(b - a, 3) for a, b in zip(xs, xs[1:], strict=False)}
+    assert gaps == {round(0.25 * 72 / 25.4, 3)}  # 0.25 mm
+
+
+def test_triple_hatch_adds_lines_turned_90_and_45_degrees() -> None:
+    """divot: 45 degrees every 4 mm, plus -45 degrees and horizontal lines; the
+    horizontal ones start on the box's top edge (LibreOffice's layout)."""
+    groups = _directions(hatch_lines("divot", 108, 72))
+    assert sorted(groups) == [0, 45, 135]
+    ys = sorted(y0 for _, y0, _, _ in groups[0])
+    assert ys[0] == 0.0 and abs(ys[1] - 4 * 72 / 25.4) < 1e-9
+    for x0, y0, x1, y1 in groups[0]:
+        assert (x0, x1) == (0.0, 108.0) and y0 == y1
+
+
+def test_pattern_is_drawn_as_lines_in_the_pdf() -> None:
     pdf = _deck_pdf("diagCross", "0000FF", "FFFFFF")
-    assert b"/BitsPerComponent 1" in pdf and b"/Indexed" in pdf
-    assert b"<ffffff0000ff>" in pdf.lower()  # palette: background, foreground
-    assert len(pdf) < 20000
+    assert b"/Subtype /Image" not in pdf
+    content = b"".join(
+        zlib.decompress(pdf[m.end() : pdf.index(b"endstream", m.end())])
+        for m in re.finditer(rb"/Filter\s*\[?\s*/FlateDecode[^>]*>>\s*stream\r?\n", pdf)
+    )
+    assert b"0 0 1 RG" in content and b"1 1 1 rg" in content  # hatch colour, background
+    assert content.count(b" m ") > 10 and b"\nS\n" in content
 
 
 def test_tile_png_rows_repeat_the_tile() -> None:
@@ -104,7 +126,7 @@ def test_tile_png_rows_repeat_the_tile() -> None:
 def test_pattern_renders_both_colours(prst: str) -> None:
     image = _raster(_deck_pdf(prst, "00A000", "FFFFFF"), 96)
     colours = {image.getpixel((x, y)) for x in range(100, 188) for y in range(52, 140)}
-    assert any(g > 120 and r < 80 for r, g, _ in colours)  # foreground green
+    assert any(g - r > 40 for r, g, _ in colours)  # foreground green (hairlines: blended)
     assert (255, 255, 255) in colours
 
 
@@ -112,8 +134,7 @@ def test_a_pattern_without_a_preset_is_its_background_colour() -> None:
     from deckpipe.render.fills import fill_of
 
     el = etree.fromstring(
-        f'<a:pattFill xmlns:a="{A[1:-1]}"><a:bgClr><a:srgbClr val="00FF00"/></a:bgClr>'
-        "</a:pattFill>"
+        f'<a:pattFill xmlns:a="{A[1:-1]}"><a:bgClr><a:srgbClr val="00FF00"/></a:bgClr></a:pattFill>'
     )
     fill = fill_of(el, None)  # type: ignore[arg-type] - an RGB colour needs no palette
     assert fill is not None and fill.color == (0.0, 1.0, 0.0) and not fill.pattern

@@ -156,18 +156,23 @@ class ShapeDrawer:
         c.restoreState()
 
     def _pattern(self, fill: Fill, w: float, h: float) -> None:
-        """A preset pattern at its true scale: one 1-bit image of 8 × 8 pixel tiles
-        (0.75 pt pixels) from the box's top-left corner, drawn without smoothing."""
+        """A preset pattern as LibreOffice draws it: the background colour, then
+        the pattern's hatch of hairlines in the foreground colour (``patterns``)."""
         c = self.c
         fg, bg = fill.pattern_colors or ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
-        cols, rows = patterns.pixels_for(w, h)
-        form = self.image_form(patterns.tile_png(fill.pattern, fg, bg, cols, rows))
         if fill.alpha < 1:
             c.setFillAlpha(fill.alpha)
-        pw, ph = max(cols * patterns.PIXEL, w), max(rows * patterns.PIXEL, h)
-        c.translate(-w / 2, h / 2 - ph)
-        c.scale(pw, ph)
-        c.doForm(form)
+            c.setStrokeAlpha(fill.alpha)
+        c.setFillColorRGB(*bg)
+        c.rect(-w / 2, -h / 2, w, h, stroke=0, fill=1)
+        c.setStrokeColorRGB(*fg)
+        c.setLineWidth(patterns.HATCH_WIDTH)
+        c.setLineCap(0)
+        path = c.beginPath()
+        for x0, y0, x1, y1 in patterns.hatch_lines(fill.pattern, w, h):
+            path.moveTo(-w / 2 + x0, h / 2 - y0)
+            path.lineTo(-w / 2 + x1, h / 2 - y1)
+        c.drawPath(path, stroke=1, fill=0)
 
     def gradient(self, g: Gradient, w: float, h: float) -> None:
         """Paint ``g`` over the box (already clipped) centred at the origin."""

@@ -15,6 +15,7 @@ few hundred bytes, and the painter embeds it as it is (no decoding).
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
 from functools import lru_cache
@@ -82,6 +83,60 @@ TILES: dict[str, tuple[int, ...]] = {
     "zigZag": (0x81, 0x42, 0x24, 0x18, 0x81, 0x42, 0x24, 0x18),
 }
 # fmt: on
+
+
+# LibreOffice 7.4 imports a preset pattern as a hatch (oox ``createHatch``), not
+# as pixels: (sets of lines, distance in 1/100 mm, angle in 1/10 degree). One
+# set is parallel lines at the angle; a second set is turned -90 degrees and a
+# third -45 degrees. The lines are hairlines in the foreground colour over the
+# background colour.
+HATCHES: dict[str, tuple[int, int, int]] = {
+    "pct5": (1, 250, 450), "pct10": (1, 200, 450), "pct20": (1, 150, 450),
+    "pct25": (2, 200, 450), "pct30": (2, 175, 450), "pct40": (2, 150, 450),
+    "pct50": (2, 125, 450), "pct60": (3, 150, 450), "pct70": (3, 125, 450),
+    "pct75": (3, 100, 450), "pct80": (3, 75, 450), "pct90": (3, 50, 450),
+    "horz": (1, 100, 0), "vert": (1, 100, 900), "ltHorz": (1, 50, 0), "ltVert": (1, 50, 900),
+    "dkHorz": (1, 25, 0), "dkVert": (1, 25, 900), "narHorz": (1, 50, 0), "narVert": (1, 50, 900),
+    "dashHorz": (1, 150, 0), "dashVert": (1, 150, 900), "cross": (2, 100, 0),
+    "dnDiag": (1, 100, 1350), "upDiag": (1, 100, 450), "ltDnDiag": (1, 50, 1350),
+    "ltUpDiag": (1, 50, 450), "dkDnDiag": (1, 50, 1350), "dkUpDiag": (1, 50, 450),
+    "wdDnDiag": (1, 100, 1350), "wdUpDiag": (1, 100, 450), "dashDnDiag": (1, 150, 1350),
+    "dashUpDiag": (1, 150, 450), "diagCross": (2, 100, 450), "smCheck": (2, 50, 450),
+    "lgCheck": (2, 100, 450), "smGrid": (2, 50, 0), "lgGrid": (2, 100, 0), "dotGrid": (2, 400, 0),
+    "smConfetti": (1, 200, 600), "lgConfetti": (1, 100, 600), "horzBrick": (2, 300, 0),
+    "diagBrick": (2, 300, 450), "solidDmnd": (2, 100, 450), "openDmnd": (2, 100, 450),
+    "dotDmnd": (2, 300, 450), "plaid": (3, 200, 900), "sphere": (3, 100, 0),
+    "weave": (2, 150, 450), "divot": (3, 400, 450), "shingle": (1, 200, 1350),
+    "wave": (1, 100, 0), "trellis": (2, 75, 450), "zigZag": (1, 75, 0),
+}  # fmt: skip
+HATCH_WIDTH = 0.1  # points: the hairline width of LibreOffice's PDF
+
+
+def hatch_lines(name: str, w: float, h: float) -> list[tuple[float, float, float, float]]:
+    """The hatch of preset pattern ``name`` over a w × h box, as LibreOffice lays
+    it out: segments (x0, y0, x1, y1) from the box's top-left corner, y down.
+
+    Each set of lines covers the box turned to the lines' angle about its
+    centre; the first line lies on that turned box's leading edge and the
+    others follow every ``distance``; the caller clips to the shape."""
+    style, hmm, tenths = HATCHES.get(name, HATCHES["pct50"])
+    d = hmm * 72 / 2540
+    if d <= 0 or w <= 0 or h <= 0:
+        return []
+    cx, cy = w / 2, h / 2
+    lines = []
+    for turn in (0, -90, -45)[:style]:
+        a = math.radians(tenths / 10 + turn)
+        ux, uy = math.cos(a), -math.sin(a)  # along the lines (y down)
+        nx, ny = -uy, ux  # across them
+        across = h * abs(math.cos(a)) + w * abs(math.sin(a))
+        along = w * abs(math.cos(a)) + h * abs(math.sin(a))
+        for k in range(int(across / d + 1e-9) + 1):
+            off = -across / 2 + k * d
+            px, py = cx + off * nx, cy + off * ny
+            lines.append((px - ux * along / 2, py - uy * along / 2,
+                          px + ux * along / 2, py + uy * along / 2))  # fmt: skip
+    return lines
 
 
 def ink_share(name: str) -> float:
