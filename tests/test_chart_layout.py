@@ -426,3 +426,13 @@ def test_labels_on_the_category_edges_reserve_the_last_ones_overhang_and_their_s
     assert right_end(mid) < right_end(between) - 10
     assert abs(last.box.cx - right_end(mid)) < 0.5  # centred on the plot's right end
     assert last.box.rot == 0  # five labels fit the four spaces between the edges
+
+
+def test_a_chart_without_series_draws_no_axes_or_legend():
+    prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.has_legend = True
+    bar = chart._chartSpace.find(f".//{C}barChart")
+    for ser in bar.findall(C + "ser"):
+        bar.remove(ser)
+    page, _ = resolve(prs)
+    assert not [i for i in page.items if isinstance(i, (ShapeItem, TextItem))]

@@ -62,6 +62,8 @@ def chart_items(root: etree._Element, box: Box, ctx: ChartContext) -> Drawn:
     canvas.approximations.extend(notes)
     series = [s for g in groups for s in g.series]
     top = draw_title(canvas, chart, box, series)
+    if not series:  # no data: LibreOffice draws neither the diagram nor a legend
+        return Drawn(canvas.items, canvas.approximations)
     rest = Box(box.x, box.y + top, box.w, max(box.h - top, 1))
     rest = draw_legend(canvas, chart, box, rest, groups)
     # the diagram keeps 2 % of the chart's size from what is left (LibreOffice)
