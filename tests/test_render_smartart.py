@@ -493,3 +493,52 @@ def test_the_text_algorithm_sets_levels_bullets_alignment_and_anchor():
     assert detail.margin_left == pytest.approx(22.5) and detail.indent == pytest.approx(-22.5)
     assert head.align == detail.align == "r"  # parTxLTRAlign
     assert item.anchor == "t"
+
+
+def test_the_data_models_background_fills_the_frame_even_when_nothing_is_laid_out():
+    blob = data_model("orgChart1", {"doc": ["A"]}).replace(
+        b"</dgm:cxnLst>",
+        b'</dgm:cxnLst><dgm:bg><a:solidFill><a:srgbClr val="00FF00"/></a:solidFill></dgm:bg>',
+    )
+    page, _ = resolve(smartart_deck("orgChart1", {}, blob=blob))
+    (bg,) = _shape_items(page)  # no presentation points: only the background
+    assert bg.fill.color == (0.0, 1.0, 0.0) and bg.stroke is None
+    assert (bg.box.x, bg.box.y, bg.box.w, bg.box.h) == pytest.approx((FRAME_X, FRAME_Y, 432, 288))
+    # with laid-out shapes it goes behind them
+    blob = engine_model().replace(
+        b"</dgm:cxnLst>",
+        b'</dgm:cxnLst><dgm:bg><a:solidFill><a:srgbClr val="00FF00"/></a:solidFill></dgm:bg>',
+    )
+    page, _ = resolve(smartart_deck("orgChart1", {}, blob=blob, layout_def=ENGINE_LAYOUT))
+    shapes = _shape_items(page)
+    assert shapes[0].fill.color == (0.0, 1.0, 0.0) and len(shapes) == 4
+
+
+def test_a_saved_drawing_gets_the_background_behind_its_shapes():
+    blob = data_model("orgChart1", {"doc": ["A"]}).replace(
+        b"</dgm:cxnLst>",
+        b'</dgm:cxnLst><dgm:bg><a:solidFill><a:srgbClr val="00FF00"/></a:solidFill></dgm:bg>',
+    )
+    prs = smartart_deck("orgChart1", {}, blob=blob)
+    slide = prs.slides[0]
+    data_part = next(r.target_part for r in slide.part.rels.values()
+                     if r.reltype.endswith("/diagramData"))  # fmt: skip
+    dsp = "http://schemas.microsoft.com/office/drawing/2008/diagram"
+    drawing = (
+        f'<dsp:drawing xmlns:dsp="{dsp}" xmlns:a="{A_NS}"><dsp:spTree><dsp:nvGrpSpPr>'
+        '<dsp:cNvPr id="0" name=""/><dsp:cNvGrpSpPr/></dsp:nvGrpSpPr><dsp:grpSpPr/>'
+        '<dsp:sp><dsp:nvSpPr><dsp:cNvPr id="1" name=""/><dsp:cNvSpPr/></dsp:nvSpPr><dsp:spPr>'
+        '<a:xfrm><a:off x="0" y="0"/><a:ext cx="914400" cy="914400"/></a:xfrm>'
+        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:solidFill><a:srgbClr val="FF0000"/>'
+        "</a:solidFill></dsp:spPr></dsp:sp></dsp:spTree></dsp:drawing>"
+    ).encode()
+    part = Part(PackURI("/ppt/diagrams/drawing1.xml"),
+                "application/vnd.ms-office.drawingml.diagramDrawing+xml", prs.part.package,
+                drawing)  # fmt: skip
+    data_part.relate_to(
+        part, "http://schemas.microsoft.com/office/2007/relationships/diagramDrawing"
+    )
+    page, _ = resolve(prs)
+    shapes = _shape_items(page)
+    assert [s.fill.color for s in shapes] == [(0.0, 1.0, 0.0), (1.0, 0.0, 0.0)]
+    assert shapes[0].box.w == pytest.approx(432) and shapes[1].box.w == pytest.approx(72)

@@ -140,7 +140,41 @@ def diagram_shapes(
         return None
     _to_p(tree)
     _split_text_boxes(tree)
+    try:
+        data = _parse(data_part.blob)
+    except etree.XMLSyntaxError:
+        data = None
+    background = _background(data, frame_size(graphic_data)) if data is not None else None
+    if background is not None:
+        heads = sum(1 for el in tree if isinstance(el.tag, str) and el.tag in _GROUP_HEADS)
+        tree.insert(heads, background)
     return tree, drawing
+
+
+_GROUP_HEADS = (P + "nvGrpSpPr", P + "grpSpPr")
+_FILLS = (A + "solidFill", A + "gradFill", A + "pattFill")
+
+
+def _background(data: etree._Element, size: tuple[float, float]) -> etree._Element | None:
+    """The diagram's background (``dgm:bg``'s fill) as a frame-sized rectangle without an
+    outline, which LibreOffice puts behind every diagram, laid out or saved."""
+    bg = data.find(DGM + "bg")
+    fill = next((c for c in bg if c.tag in _FILLS), None) if bg is not None else None
+    if fill is None:
+        return None
+    sp = etree.Element(P + "sp")
+    nv = etree.SubElement(sp, P + "nvSpPr")
+    etree.SubElement(nv, P + "cNvPr", id="999", name="Diagram background")
+    etree.SubElement(nv, P + "cNvSpPr")
+    etree.SubElement(nv, P + "nvPr")
+    sp_pr = etree.SubElement(sp, P + "spPr")
+    xfrm = etree.SubElement(sp_pr, A + "xfrm")
+    etree.SubElement(xfrm, A + "off", x="0", y="0")
+    etree.SubElement(xfrm, A + "ext", cx=str(round(size[0])), cy=str(round(size[1])))
+    etree.SubElement(etree.SubElement(sp_pr, A + "prstGeom", prst="rect"), A + "avLst")
+    sp_pr.append(copy.deepcopy(fill))
+    etree.SubElement(etree.SubElement(sp_pr, A + "ln"), A + "noFill")
+    return sp
 
 
 def _definition(slide_part: Part, rid: str | None) -> etree._Element | None:
@@ -163,7 +197,13 @@ def _laid_out(
     layout_root, colors_root, quick_root = (
         _definition(slide_part, rel_ids.get(R + key)) for key in ("lo", "cs", "qs")
     )
-    tree = layout_shapes(data, frame_size(graphic_data), layout_root, colors_root, quick_root)
+    size = frame_size(graphic_data)
+    tree = layout_shapes(data, size, layout_root, colors_root, quick_root)
+    background = _background(data, size)
+    if background is not None:  # drawn even when nothing is laid out
+        if tree is None:
+            tree = etree.Element(P + "spTree")
+        tree.insert(0, background)
     return (tree, slide_part) if tree is not None else None
 
 
