@@ -302,3 +302,24 @@ def test_a_slide_title_on_a_title_slide_layout_takes_the_masters_title_box():
     assert boxes["ctrTitle"].y == pytest.approx(layout_title.top / 12700)
     assert boxes["title"].y == pytest.approx(master_title.top / 12700)
     assert boxes["title"].y != pytest.approx(boxes["ctrTitle"].y)
+
+
+def test_plain_text_boxes_do_not_take_the_masters_other_style():
+    from deckpipe.render.model import TextItem
+
+    prs = pptx.Presentation()
+    master = prs.slide_master.element
+    other = master.find(f"{P}txStyles/{P}otherStyle")
+    lvl1 = other.find(f"{A}lvl1pPr")
+    lvl1.set("algn", "r")
+    lvl1.find(f"{A}defRPr").set("sz", "1200")
+    # a deck default that leaves alignment and size unset, as in decks that show this
+    default = prs.part._element.find(f"{P}defaultTextStyle/{A}lvl1pPr")
+    default.attrib.pop("algn", None)
+    default.find(f"{A}defRPr").attrib.pop("sz", None)
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    box = slide.shapes.add_textbox(Pt(72), Pt(72), Pt(300), Pt(50))
+    box.text_frame.text = "Plain"
+    item = next(i for i in _resolve(prs).items if isinstance(i, TextItem))
+    para = item.paragraphs[0]
+    assert para.align == "l" and para.runs[0].size == pytest.approx(18)

@@ -252,8 +252,10 @@ def lineage(
         s for el in (shape, *ancestors) if (s := el.find(f"{P}txBody/{A}lstStyle")) is not None
     ]
     own = len(styles)
-    if key is None:
-        styles += [s for s in (default_text_style, master.other_style) if s is not None]
+    if key is None:  # a plain shape: the deck's default text style, never the
+        # master's otherStyle (LibreOffice does not apply it to them: a master whose
+        # otherStyle is right-aligned 12 pt leaves text boxes left-aligned 18 pt)
+        styles += [s for s in (default_text_style,) if s is not None]
     elif category(key.type) == "title":
         styles += [master.title_style] if master.title_style is not None else []
     elif category(key.type) == "body":
