@@ -542,3 +542,27 @@ def test_a_saved_drawing_gets_the_background_behind_its_shapes():
     shapes = _shape_items(page)
     assert [s.fill.color for s in shapes] == [(0.0, 1.0, 0.0), (1.0, 0.0, 0.0)]
     assert shapes[0].box.w == pytest.approx(432) and shapes[1].box.w == pytest.approx(72)
+
+
+def test_an_empty_saved_drawing_is_laid_out_from_the_data_model_instead():
+    """Some editors save a drawing part with no shapes: LibreOffice lays the
+    diagram out from its presentation points, as if there were no drawing."""
+    tree = {"doc": ["Top"], "Top": ["A", "B"]}
+    prs = smartart_deck("orgChart1", tree, blob=engine_model(), layout_def=ENGINE_LAYOUT)
+    data_part = next(r.target_part for r in prs.slides[0].part.rels.values()
+                     if r.reltype.endswith("/diagramData"))  # fmt: skip
+    dsp = "http://schemas.microsoft.com/office/drawing/2008/diagram"
+    empty = (
+        f'<dsp:drawing xmlns:dsp="{dsp}" xmlns:a="{A_NS}"><dsp:spTree><dsp:nvGrpSpPr>'
+        '<dsp:cNvPr id="0" name=""/><dsp:cNvGrpSpPr/></dsp:nvGrpSpPr><dsp:grpSpPr/>'
+        "</dsp:spTree></dsp:drawing>"
+    ).encode()
+    part = Part(PackURI("/ppt/diagrams/drawing1.xml"),
+                "application/vnd.ms-office.drawingml.diagramDrawing+xml", prs.part.package,
+                empty)  # fmt: skip
+    data_part.relate_to(
+        part, "http://schemas.microsoft.com/office/2007/relationships/diagramDrawing"
+    )
+    page, _ = resolve(prs)
+    top, a, b = (text_box(page, t).box for t in ("Top", "A", "B"))
+    assert a.y == b.y > top.y and a.x < b.x  # the org chart's rows, as without a drawing

@@ -138,6 +138,11 @@ def diagram_shapes(
     tree = next((el for el in root if isinstance(el.tag, str) and el.tag.endswith("}spTree")), None)
     if tree is None:
         return None
+    if not any(isinstance(el.tag, str) and not el.tag.endswith(("}nvGrpSpPr", "}grpSpPr"))
+               for el in tree):  # fmt: skip
+        # A saved drawing without shapes (some editors write an empty one):
+        # LibreOffice lays the data model out instead, and so do we.
+        return _laid_out(graphic_data, rel_ids, data_part, slide_part)
     _to_p(tree)
     _split_text_boxes(tree)
     try:
