@@ -359,3 +359,29 @@ def test_pattern_fill_is_libreoffice_hatch_lines() -> None:
     assert 65 <= len(lines) <= 72  # 200 pt / 2.835 pt
     assert red.startswith("1")  # the first line on the top edge
     assert _near(page.getpixel((600, 203)), WHITE, 60)  # background between the lines
+
+
+# -- shadows ---------------------------------------------------------------------
+
+
+def test_a_see_through_fill_casts_a_lighter_shadow() -> None:
+    """LibreOffice shades what the shape draws: a 50% transparent fill casts its
+    shadow at half the shadow's opacity."""
+    fill = (
+        f'<a:solidFill {NS}><a:srgbClr val="0000FF"><a:alpha val="50000"/></a:srgbClr>'
+        "</a:solidFill>"
+    )
+    deck = _deck(_halves(), shape_fill=fill)
+    prs = pptx.Presentation(io.BytesIO(deck))
+    sp_pr = prs.slides[0].shapes[0]._element.spPr
+    sp_pr.append(
+        etree.fromstring(
+            f'<a:effectLst {NS}><a:outerShdw dist="254000" dir="0" algn="l">'
+            '<a:srgbClr val="000000"/></a:outerShdw></a:effectLst>'
+        )
+    )
+    out = io.BytesIO()
+    prs.save(out)
+    page = _page(_render(out.getvalue()))
+    r, g, b = page.getpixel((510, 200))  # right of the box (100..500 pt): shadow only
+    assert r == g == b and 110 <= r <= 145  # black at 50%, not black

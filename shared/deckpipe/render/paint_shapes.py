@@ -122,9 +122,10 @@ class ShapeDrawer:
         c.translate(lx, ly)
         c.setFillColorRGB(*shadow.color)
         c.setStrokeColorRGB(*shadow.color)
-        c.setFillAlpha(shadow.alpha)
-        c.setStrokeAlpha(shadow.alpha)
         filled = item.fill is not None
+        # a see-through fill casts a lighter shadow (LibreOffice shades the drawn content)
+        c.setFillAlpha(shadow.alpha * (item.fill.alpha if item.fill is not None else 1.0))
+        c.setStrokeAlpha(shadow.alpha * (item.stroke.alpha if item.stroke is not None else 1.0))
         for sub in parts:
             if filled and sub.fill != "none":
                 c.drawPath(self._path(sub.ops, w, h), stroke=0, fill=1, fillMode=0)
