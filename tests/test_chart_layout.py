@@ -436,3 +436,18 @@ def test_a_chart_without_series_draws_no_axes_or_legend():
         bar.remove(ser)
     page, _ = resolve(prs)
     assert not [i for i in page.items if isinstance(i, (ShapeItem, TextItem))]
+
+
+def test_a_horizontal_y_axis_title_wraps_at_a_fifth_of_the_chart_width():
+    prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.has_legend = False
+    chart.value_axis.has_title = True
+    chart.value_axis.axis_title.text_frame.text = "Height of the top layer of foam in cm"
+    body = chart._chartSpace.find(f".//{C}valAx/{C}title/{C}tx/{C}rich").find(
+        "{http://schemas.openxmlformats.org/drawingml/2006/main}bodyPr"
+    )
+    body.set("rot", "0")
+    page, _ = resolve(prs)
+    title = next(i for i in page.items if isinstance(i, TextItem) and "Height" in text_of(i))
+    assert title.box.rot == 0 and len(title.paragraphs) >= 3
+    assert title.box.w <= WIDTH * 0.2 + 0.01

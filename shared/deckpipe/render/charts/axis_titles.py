@@ -77,6 +77,32 @@ def axis_title(canvas: Canvas, axis: etree._Element | None, vertical: bool) -> A
     return AxisTitle(text, font, turned)
 
 
+def fit_title(title: AxisTitle, side: str, chart: Box) -> AxisTitle:
+    """``title`` wrapped at LibreOffice's limits: a y-axis title at 20 % of the
+    chart's width when horizontal (80 % of its height when turned), an x-axis
+    title at 80 % of the width."""
+    if side in ("l", "r"):
+        limit = chart.h * 0.8 if title.turned else chart.w * 0.2
+    else:
+        limit = chart.w * 0.8
+    limit -= 2 * X_INSET * title.font.size
+    lines = [ln for part in title.text.split("\n") for ln in _wrap(part, title.font, limit)]
+    return AxisTitle("\n".join(lines), title.font, title.turned)
+
+
+def _wrap(text: str, font: Font, width: float) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        trial = f"{current} {word}".strip()
+        if current and text_width(trial, font) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = trial
+    return [*lines, current] if current else lines or [""]
+
+
 def draw_axis_title(canvas: Canvas, title: AxisTitle, plot: Box, edge: float, side: str) -> None:
     """Draw ``title`` beside ``plot``, its outer edge at ``edge`` on ``side`` (l, r, t, b)."""
     across = title.across(side)

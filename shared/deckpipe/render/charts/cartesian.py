@@ -32,6 +32,7 @@ from .axis_titles import (
     axis_title,
     crowded,
     draw_axis_title,
+    fit_title,
     label_rotation,
     rotated_depth,
     rotated_label,
@@ -223,6 +224,7 @@ def draw(
         )
         if t is not None
     ]
+    titles = [(fit_title(t, side, box), side, room) for t, side, room in titles]
     # LibreOffice keeps 4.5 mm beside a y-axis title and 4.2 mm below an x-axis title
     # from the chart's edge, and draws each 2 % of the chart's size from the labels
     dist = {"l": 450 * MM, "b": 420 * MM, "r": box.w * 0.02, "t": box.h * 0.02}
