@@ -343,3 +343,12 @@ def test_a_paragraphs_own_default_run_properties_apply_to_its_runs():
     page, _ = DeckResolver(prs).resolve_slide(prs.slides[0], 1)
     run = next(i for i in page.items if isinstance(i, TextItem)).paragraphs[0].runs[0]
     assert run.color == pytest.approx((1.0, 0.0, 0.0))
+
+
+def test_a_first_line_indent_never_reaches_left_of_the_text_area():
+    ppr = '<a:pPr marL="0" indent="-914400" algn="ctr"><a:buNone/></a:pPr>'
+    word = '<a:r><a:rPr lang="en-US" sz="2000"/><a:t>Centred</a:t></a:r>'
+    text, x, _y, size = _find(_spans(_deck([ppr + word], 200)), "Centred")
+    width = shaping.width(text, fonts.primary_face("Calibri", False, False).name, size)
+    # centred in the box as if there were no indent (not 36 pt to its left)
+    assert x + width / 2 == pytest.approx(BOX_X + BOX_W / 2, abs=0.5)

@@ -375,9 +375,12 @@ def _lead(para: Paragraph) -> float:
     """Where the first line's text starts, from the paragraph's start edge: at
     ``marL + indent`` without a bullet; with one, at ``marL`` (the bullet
     hangs in the indent) or right after the bullet when the indent leaves it
-    no room, so a bullet never covers the first letter (as LibreOffice does)."""
+    no room, so a bullet never covers the first letter (as LibreOffice does).
+    A first line never starts left of the text area: an indent reaching past
+    the left margin stops at it (a centred one-line paragraph with marL 0 and
+    indent -18.4 pt sits centred in LibreOffice's references)."""
     if para.bullet is None:
-        return para.margin_left + para.indent
+        return max(0.0, para.margin_left + para.indent)
     return max(para.margin_left, para.margin_left + para.indent + _bullet_width(para))
 
 
