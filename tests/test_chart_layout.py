@@ -451,3 +451,16 @@ def test_a_horizontal_y_axis_title_wraps_at_a_fifth_of_the_chart_width():
     title = next(i for i in page.items if isinstance(i, TextItem) and "Height" in text_of(i))
     assert title.box.rot == 0 and len(title.paragraphs) >= 3
     assert title.box.w <= WIDTH * 0.2 + 0.01
+
+
+def test_a_pie_in_one_colour_still_lists_its_points_in_the_legend():
+    prs, chart = category_chart(XL_CHART_TYPE.PIE, series=(("Share", (4, 3, 2, 1)),))
+    chart.has_legend = True
+    chart._chartSpace.find(f".//{C}varyColors").set("val", "0")
+    page, _ = resolve(prs)
+    entries = [text_items(page, c)[0] for c in "ABCD"]
+    assert not [i for i in text_items(page, "Share") if i.box.x > entries[0].box.x]
+    keys = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "rect"
+            and i.fill is not None and i.box.x < entries[0].box.x
+            and abs(i.box.cy - entries[0].box.cy) < 40]  # fmt: skip
+    assert len({k.fill.color for k in keys}) == 1 and len(keys) >= 1

@@ -115,12 +115,15 @@ def legend_entries(canvas: Canvas, groups: list[Group]) -> list[Entry]:
     """Legend entries: one per series, or one per point when colours vary by point."""
     entries: list[Entry] = []
     for g in groups:
-        if g.vary_colors and g.series:
+        if (g.vary_colors or g.kind in ("pie", "doughnut")) and g.series:
+            # one entry per point; a pie lists its points even in one colour (LibreOffice)
             s = g.series[0]
             n = max(len(s.categories), len(s.values))
+            same = None if g.vary_colors else series_style(canvas, g, s, 1)[0]
             for i in range(n):
                 name = s.categories[i] if i < len(s.categories) else str(i + 1)
-                entries.append((name, point_fill(canvas, s, i, n, True, None), None, None))
+                fill = point_fill(canvas, s, i, n, g.vary_colors, same)
+                entries.append((name, fill, None, None))
             continue
         # horizontal bars list their series bottom-up, as they are drawn (LibreOffice)
         ordered = list(enumerate(g.series))
