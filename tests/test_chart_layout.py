@@ -464,3 +464,18 @@ def test_a_pie_in_one_colour_still_lists_its_points_in_the_legend():
             and i.fill is not None and i.box.x < entries[0].box.x
             and abs(i.box.cy - entries[0].box.cy) < 40]  # fmt: skip
     assert len({k.fill.color for k in keys}) == 1 and len(keys) >= 1
+
+
+def test_chart_styles_17_to_32_fill_series_with_the_themes_intense_fill_style():
+    def bar_fills(style):
+        prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+        chart.has_legend = False
+        chart.chart_style = style
+        page, _ = resolve(prs)
+        return [i.fill for i in page.items if isinstance(i, ShapeItem) and i.kind == "rect"
+                and i.fill is not None and i.box.h > 5 and i.box.w < 100]  # fmt: skip
+
+    plain, intense = bar_fills(2), bar_fills(18)
+    assert len(plain) == len(intense) == 4
+    assert all(f.gradient is None for f in plain)
+    assert all(f.gradient is not None for f in intense)  # the Office theme's is a gradient

@@ -60,7 +60,9 @@ def series_style(
         width = canvas.line_width(s.sp_pr) or 2.25
         color = fill.color if isinstance(fill, Fill) else auto
         return None, Stroke(color, width, 1.0, False, (), "rnd")
-    out_fill = fill if isinstance(fill, Fill) else None if fill is False else Fill(auto)
+    flat = "3D" not in group.name
+    auto_fill = canvas.auto_fill(auto) if flat else Fill(auto)
+    out_fill = fill if isinstance(fill, Fill) else None if fill is False else auto_fill
     return out_fill, line if isinstance(line, Stroke) else None
 
 
@@ -75,7 +77,7 @@ def point_fill(
                 return fill
             if fill is False:
                 return None
-    return Fill(canvas.series_color(i, count)) if vary else default
+    return canvas.auto_fill(canvas.series_color(i, count)) if vary else default
 
 
 def bars(canvas: Canvas, g: Group, plane: Plane, scale: Scale) -> None:

@@ -74,6 +74,16 @@ class Canvas:
         t = (i + 1) / (count + 1) * 1.4 - 0.7
         return _shade(base, 1 + t) if t < 0 else _tint(base, 1 - t)
 
+    def auto_fill(self, color: RGB) -> Fill:
+        """The automatic fill of a filled series (bars, areas, slices) in ``color``:
+        chart styles 17..32 take the theme's intense fill style (often a gradient)
+        in that colour, as LibreOffice's import formats them; others a plain fill."""
+        if 17 <= self.style <= 32 and len(self.theme.fill_styles) >= 3:
+            found = fill_of(self.theme.fill_styles[2], self.palette, (color, 1.0))
+            if found is not None:
+                return found
+        return Fill(color)
+
     def fill(self, sp_pr: etree._Element | None) -> Fill | None | bool:
         """The fill of a ``c:spPr``: a Fill, False for ``noFill``, None when not given."""
         if sp_pr is None:
