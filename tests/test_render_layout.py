@@ -352,3 +352,19 @@ def test_a_first_line_indent_never_reaches_left_of_the_text_area():
     width = shaping.width(text, fonts.primary_face("Calibri", False, False).name, size)
     # centred in the box as if there were no indent (not 36 pt to its left)
     assert x + width / 2 == pytest.approx(BOX_X + BOX_W / 2, abs=0.5)
+
+
+def test_spaces_at_a_paragraphs_end_count_when_it_is_centred():
+    ppr = '<a:pPr algn="ctr"/>'
+    word = '<a:r><a:rPr lang="en-US" sz="2000"/><a:t>Centred  </a:t></a:r>'
+    text, x, _y, size = _find(_spans(_deck([ppr + word], 200)), "Centred")
+    face = fonts.primary_face("Calibri", False, False).name
+    unit = shaping.width("Centred  ", face, size)
+    # the word and its two trailing spaces are centred together, as LibreOffice does
+    assert x + unit / 2 == pytest.approx(BOX_X + BOX_W / 2, abs=0.5)
+    # where a line wraps, its trailing space does not count
+    many = f'<a:r><a:rPr lang="en-US" sz="2000"/><a:t>{"word " * 30}x</a:t></a:r>'
+    wrapped = _spans(_deck([ppr + many], 300))
+    first = min(wrapped, key=lambda s: s[2])
+    first_w = shaping.width(first[0].rstrip(), face, 20)
+    assert first[1] + first_w / 2 == pytest.approx(BOX_X + BOX_W / 2, abs=1.0)

@@ -266,9 +266,12 @@ class TextPainter:
         empty_face = fonts.primary_face(para.runs[0].font if para.runs else "", False, False)
         last_size = para.runs[0].size if para.runs else para.empty_size
 
-        def finish() -> None:
+        def finish(hard: bool = False) -> None:
+            """End the line. Spaces before a line break or the paragraph's end
+            (``hard``) count in its width, so they move centred and right-aligned
+            text as in LibreOffice; spaces where a line wraps do not."""
             nonlocal current, width
-            trimmed = width - _trailing_space(current)
+            trimmed = width if hard and wrap else width - _trailing_space(current)
             lines.append(_measure(current, trimmed, empty_face, last_size, font_lines))
             current, width = [], 0.0
 
@@ -284,7 +287,7 @@ class TextPainter:
             if isinstance(word, TextRun):  # a line break: a line holding nothing else,
                 if not current:  # and an empty last line after it, take the
                     last_size = word.size  # break's own font size
-                finish()
+                finish(hard=True)
                 last_size = word.size
                 continue
             place_tabs(word)
@@ -307,7 +310,7 @@ class TextPainter:
             width += word_w
             last_size = word[-1].run.size
         if current or not lines or isinstance(words[-1], TextRun):  # a final break
-            finish()  # opens an empty line
+            finish(hard=True)  # opens an empty line
         return lines
 
     def _words(self, para: Paragraph) -> list[list[_Frag] | TextRun]:
