@@ -479,3 +479,17 @@ def test_chart_styles_17_to_32_fill_series_with_the_themes_intense_fill_style():
     assert len(plain) == len(intense) == 4
     assert all(f.gradient is None for f in plain)
     assert all(f.gradient is not None for f in intense)  # the Office theme's is a gradient
+
+
+def test_tick_labels_stand_a_tick_and_the_label_spacing_off_their_axis():
+    prs, chart = category_chart(XL_CHART_TYPE.COLUMN_CLUSTERED)
+    chart.has_legend = False
+    page, _ = resolve(prs)
+    gap = 250 * MM100  # 1.5 mm tick + 1 mm spacing
+    axis_y = _xy_bottom_gridline(page)
+    assert abs(text_items(page, "A")[0].box.y - (axis_y + gap)) < 0.01
+    zero = text_items(page, "0")[0]
+    verticals = [i for i in page.items if isinstance(i, ShapeItem) and i.kind == "line"
+                 and i.box.w == 0 and i.box.h > 100]  # fmt: skip
+    axis_x = min(v.box.x for v in verticals)
+    assert abs(zero.box.x + zero.box.w - (axis_x - gap)) < 0.01  # right-aligned before it

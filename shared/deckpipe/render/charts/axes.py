@@ -19,10 +19,12 @@ from ..model import Box, ShapeItem, Stroke
 from ..xml import C, num
 from .numfmt import fmt
 from .part import on, val
-from .style import Canvas, Font, label, text_width
+from .style import Canvas, Font, label, line_height, text_width
 
 MAX_INTERVALS = 10
 TICK = 4.0  # tick mark length, pt
+# a tick mark (1.5 mm) and the tick-label spacing (1 mm), LibreOffice's 2-D axis defaults
+LABEL_GAP = (150 + 100) * 72 / 2540
 
 
 def nice_scale(
@@ -237,13 +239,14 @@ def value_labels(
     for p, text in texts:
         if vertical_axis:
             w = max(text_width(text, font) + 8, 40)
-            x = at - TICK - 2 - w if side < 0 else at + TICK + 2
+            x = at - LABEL_GAP - w if side < 0 else at + LABEL_GAP
             b = Box(x, p - font.size * 0.7, w, font.size * 1.4)
             canvas.items.append(label(text, b, font, "r" if side < 0 else "l"))
         else:
             w = max(text_width(text, font) + 8, 40)
-            y = at + TICK if side > 0 else at - TICK - font.size * 1.4
-            canvas.items.append(label(text, Box(p - w / 2, y, w, font.size * 1.4), font))
+            h = line_height(font, leading=False)
+            y = at + LABEL_GAP if side > 0 else at - LABEL_GAP - h
+            canvas.items.append(label(text, Box(p - w / 2, y, w, h), font, "ctr", "t"))
 
 
 def tick_texts(scale: Scale, code: str) -> list[tuple[float, str]]:

@@ -15,6 +15,7 @@ from ..model import Box, ShapeItem
 from ..xml import C, local, num
 from . import plots
 from .axes import (
+    LABEL_GAP,
     MAX_INTERVALS,
     TICK,
     Scale,
@@ -45,7 +46,6 @@ from .style import Canvas, Font, label, line_height, text_width
 
 # a tick mark (1.5 mm) and the tick-label spacing (1 mm), LibreOffice's 2-D axis defaults
 MM = 72 / 2540  # points per 1/100 mm
-LABEL_GAP = (150 + 100) * MM
 
 
 def _axes_by_id(plot_area: etree._Element) -> dict[str, etree._Element]:
@@ -484,7 +484,7 @@ def _category_labels(
             w = text_width(text, font) + 8
             canvas.items.append(
                 label(
-                    text, Box(x - TICK - 2 - w, c - font.size * 0.7, w, font.size * 1.4), font, "r"
+                    text, Box(x - LABEL_GAP - w, c - font.size * 0.7, w, font.size * 1.4), font, "r"
                 )
             )
         return
@@ -510,7 +510,7 @@ def _category_labels(
         h = font.size * 1.25 * len(lines)
         w = max(slot * skip, max(text_width(t, font) for t in lines) + 6)
         above = pos == "nextTo" and y <= r.y + 0.5  # an axis at the top: labels over it
-        top = y - TICK - h if above else y + TICK
+        top = y - LABEL_GAP - h if above else y + LABEL_GAP
         canvas.items.append(
             label("\n".join(lines), Box(c - w / 2, top, w, h), font, "ctr", "b" if above else "t")
         )
