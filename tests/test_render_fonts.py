@@ -307,6 +307,22 @@ def test_superscript_is_smaller_and_raised(tmp_path):
         pytest.fail(f"words: {found}")
     assert sup[1] - sup[0] < 0.8 * (base[1] - base[0])  # smaller
     assert sup[1] < base[1] - 6  # raised: its bottom well above the line's
+    # at LibreOffice's 58 % of the run size (24 pt -> 13.92 pt)
+    sizes = [s for t, *_r, s in _span_sizes(render(saved(prs))[1]) if t.strip() == "2"]
+    assert sizes and sizes[0] == pytest.approx(24 * 0.58, abs=0.01)
+
+
+def _span_sizes(pdf: bytes) -> list[tuple[str, float]]:
+    from pypdf import PdfReader
+
+    found: list[tuple[str, float]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            found.append((text, size * (abs(tm[3] * cm[3]) or 1.0)))
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return found
 
 
 def test_tab_moves_text_to_the_next_stop(tmp_path):

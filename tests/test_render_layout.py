@@ -368,3 +368,23 @@ def test_spaces_at_a_paragraphs_end_count_when_it_is_centred():
     first = min(wrapped, key=lambda s: s[2])
     first_w = shaping.width(first[0].rstrip(), face, 20)
     assert first[1] + first_w / 2 == pytest.approx(BOX_X + BOX_W / 2, abs=1.0)
+
+
+def test_justified_lines_fill_the_width_except_the_last():
+    ppr = '<a:pPr algn="just"/>'
+    text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron " * 2
+    spans = _spans(_deck([ppr + f'<a:r><a:rPr lang="en-US" sz="2000"/><a:t>{text}</a:t></a:r>'],
+                         300))  # fmt: skip
+    face = fonts.primary_face("Calibri", False, False).name
+    rows: dict[int, list] = {}
+    for span in spans:
+        rows.setdefault(round(span[2]), []).append(span)
+    lines = [sorted(rows[y], key=lambda s: s[1]) for y in sorted(rows)]
+    assert len(lines) >= 3
+    assert len(lines[-1]) == 1  # the last line is drawn as one string, not word by word
+    right = BOX_X + BOX_W - 7.2
+    for line in lines[:-1]:  # wrapped lines: first word at the left, last word at the right
+        last = line[-1]
+        assert line[0][1] == pytest.approx(BOX_X + 7.2, abs=0.3)
+        assert last[1] + shaping.width(last[0], face, 20) == pytest.approx(right, abs=0.5)
+    assert lines[-1][0][1] == pytest.approx(BOX_X + 7.2, abs=0.3)  # at the left

@@ -19,7 +19,9 @@ from reportlab.pdfgen.canvas import Canvas
 from . import bidi, fonts, shaping
 from .model import Paragraph, RenderWarning, TextItem, TextRun
 
-SCRIPT_SCALE = 2 / 3  # size of superscript/subscript text relative to the run
+# Superscript and subscript text at 58 % of the run size: LibreOffice's default
+# proportional size for escaped text (its references; 2/3 drew them too large)
+SCRIPT_SCALE = 0.58
 LINE_ASCENT, LINE_DESCENT = 1.0, 0.2  # single line box around the baseline, x size
 
 
@@ -50,6 +52,7 @@ class _Line:
     ascent: float  # pt above the baseline
     descent: float  # pt below the baseline
     gap: float  # line gap, pt
+    hard: bool = False  # ended by a line break or the paragraph's end, not by wrapping
 
 
 class TextPainter:
@@ -127,10 +130,15 @@ class TextPainter:
                 else:
                     area_l, area_r = col_left + bullet_at, col_right
                 room = max(area_r - area_l, 0.0)
+                stretch = 0.0  # extra points per space of a justified line
+                if para.align == "just" and not line.hard and content < room:
+                    spaces = _inner_spaces(line)
+                    stretch = (room - content) / spaces if spaces else 0.0
+                    content = room if spaces else content
                 if para.align == "ctr":
                     unit = area_l + (room - content) / 2
-                elif para.align == "r":
-                    unit = area_r - content
+                elif para.align == "r" or (para.align == "just" and para.rtl):
+                    unit = area_r - content  # (a right-to-left justified line: its start side)
                 else:
                     unit = area_l
                 if para.rtl:
@@ -139,7 +147,7 @@ class TextPainter:
                     x, bullet_x = unit + (lead - bullet_at), unit
                 if has_bullet:
                     self._bullet(para, -w / 2 + bullet_x, h / 2 - baseline)
-                self._draw_line(line, para.rtl, -w / 2 + x, h / 2 - baseline)
+                self._draw_line(line, para.rtl, -w / 2 + x, h / 2 - baseline, stretch)
                 cursor += height
             cursor += para.space_after
 
@@ -195,13 +203,17 @@ class TextPainter:
             c.drawString(x, y, text)
             x += fonts.text_width(text, face.name, bullet.size)
 
-    def _draw_line(self, line: _Line, rtl: bool, x: float, y: float) -> None:
-        """Draw a line, one string per run and font so the text layer reads naturally."""
+    def _draw_line(
+        self, line: _Line, rtl: bool, x: float, y: float, stretch: float = 0.0
+    ) -> None:
+        """Draw a line, one string per run and font so the text layer reads naturally;
+        a justified line (``stretch`` > 0) word by word, each space ``stretch`` wider."""
         frags = _visual(line.frags, rtl)
         merged: list[_Frag] = []
         for frag in frags:
             if (
-                merged
+                not stretch
+                and merged
                 and merged[-1].run is frag.run
                 and merged[-1].face is frag.face
                 and not frag.is_tab
@@ -221,6 +233,8 @@ class TextPainter:
             if text.strip() and not frag.is_tab:
                 self._draw_frag(frag, text.replace("\t", " "), x, y, line)
             x += frag.width
+            if stretch and not last and frag.text.isspace() and not frag.is_tab:
+                x += stretch * len(frag.text)
 
     def _draw_frag(self, frag: _Frag, text: str, x: float, y: float, line: _Line) -> None:
         c, run, size = self.canvas, frag.run, frag.size
@@ -272,7 +286,8 @@ class TextPainter:
             text as in LibreOffice; spaces where a line wraps do not."""
             nonlocal current, width
             trimmed = width if hard and wrap else width - _trailing_space(current)
-            lines.append(_measure(current, trimmed, empty_face, last_size, font_lines))
+            line = _measure(current, trimmed, empty_face, last_size, font_lines)
+            lines.append(replace(line, hard=hard) if hard else line)
             current, width = [], 0.0
 
         def place_tabs(word: list[_Frag]) -> None:
@@ -372,6 +387,14 @@ def text_height(item: TextItem, width: float) -> float:
     left, top, right, bottom = item.insets
     _, total = painter._layout_all(item, max(width - left - right, 1.0))
     return total + top + bottom
+
+
+def _inner_spaces(line: _Line) -> int:
+    """Spaces a justified line can widen: between words, not at its end."""
+    frags = list(line.frags)
+    while frags and frags[-1].text.isspace():
+        frags.pop()
+    return sum(len(f.text) for f in frags if f.text.isspace() and not f.is_tab)
 
 
 def _lead(para: Paragraph) -> float:

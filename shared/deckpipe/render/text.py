@@ -29,7 +29,7 @@ LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 log = logs.get_logger(__name__)
 _FILL_TAGS = frozenset(A + t for t in ("solidFill", "gradFill", "pattFill"))
 _BULLET_TAGS = frozenset(A + t for t in ("buNone", "buChar", "buAutoNum", "buBlip"))
-_ALIGN = {"l": "l", "ctr": "ctr", "r": "r", "just": "l", "dist": "ctr", "thaiDist": "ctr"}
+_ALIGN = {"l": "l", "ctr": "ctr", "r": "r", "just": "just", "dist": "ctr", "thaiDist": "ctr"}
 
 
 @dataclass(frozen=True)
@@ -450,11 +450,9 @@ def resolve_text(
 
 
 def _align(algn: str | None, rtl: bool) -> str:
-    """The painter's alignment. Justified lines are drawn ragged from their start
-    side: the left, or the right in a right-to-left paragraph (as LibreOffice 7.4
-    places a one-line justified right-to-left paragraph)."""
-    if algn == "just" and rtl:
-        return "r"
+    """The painter's alignment: l, ctr, r or just. A justified paragraph's wrapped
+    lines fill the width; its last line sits at its start side, the left or the
+    right in a right-to-left paragraph (as LibreOffice 7.4 places it)."""
     return _ALIGN.get(algn or "l", "l")
 
 
