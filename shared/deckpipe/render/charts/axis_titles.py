@@ -24,7 +24,7 @@ from lxml import etree
 from ..model import Box
 from ..xml import A, C, num
 from .part import strings, val
-from .style import Canvas, Font, label, line_height, text_width
+from .style import Canvas, Font, label, line_height, text_width, wrap
 
 GAP = 4.0  # pt between a title and the tick labels
 Y_INSET, X_INSET = 0.30, 0.18  # a title's text distances, em (LibreOffice's VTitle)
@@ -86,21 +86,8 @@ def fit_title(title: AxisTitle, side: str, chart: Box) -> AxisTitle:
     else:
         limit = chart.w * 0.8
     limit -= 2 * X_INSET * title.font.size
-    lines = [ln for part in title.text.split("\n") for ln in _wrap(part, title.font, limit)]
+    lines = [ln for part in title.text.split("\n") for ln in wrap(part, title.font, limit)]
     return AxisTitle("\n".join(lines), title.font, title.turned)
-
-
-def _wrap(text: str, font: Font, width: float) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        trial = f"{current} {word}".strip()
-        if current and text_width(trial, font) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = trial
-    return [*lines, current] if current else lines or [""]
 
 
 def draw_axis_title(canvas: Canvas, title: AxisTitle, plot: Box, edge: float, side: str) -> None:

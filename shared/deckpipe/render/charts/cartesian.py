@@ -40,9 +40,9 @@ from .axis_titles import (
     rotated_skip,
 )
 from .geometry import Plane
-from .layout import manual, wrap
+from .layout import manual
 from .part import Group, fmt_code, val
-from .style import Canvas, Font, label, line_height, text_width
+from .style import Canvas, Font, label, line_height, text_width, wrap
 
 # a tick mark (1.5 mm) and the tick-label spacing (1 mm), LibreOffice's 2-D axis defaults
 MM = 72 / 2540  # points per 1/100 mm

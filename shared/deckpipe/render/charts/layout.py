@@ -16,7 +16,7 @@ from ..model import Box, Fill, ShapeItem, Stroke
 from ..xml import A, C, num
 from .part import Group, Series, on, strings, val
 from .plots import _marker, marker_style, point_fill, series_style
-from .style import TITLE_SCALE, Canvas, Font, label, line_height, text_width
+from .style import TITLE_SCALE, Canvas, Font, label, line_height, text_width, wrap
 
 PAD = 7.0  # the chart's inner margin, pt (kept for callers; LibreOffice's are below)
 MM100 = 72 / 2540  # points per 1/100 mm, LibreOffice's chart unit
@@ -92,20 +92,6 @@ def draw_title(canvas: Canvas, chart: etree._Element, box: Box, series: list[Ser
     # Its text shape has 0.3 em above and below the text (VTitle's text distances).
     shape_h = line_height(base, leading=False) * lines + 2 * TITLE_Y_INSET * base.size
     return 0.0 if placed is not None else shape_h + distance
-
-
-def wrap(text: str, font: Font, width: float) -> list[str]:
-    """``text`` broken at spaces into lines no wider than ``width`` (by estimate)."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        trial = f"{current} {word}".strip()
-        if current and text_width(trial, font) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = trial
-    return [*lines, current] if current else lines or [""]
 
 
 Entry = tuple[str, Fill | None, Stroke | None, tuple | None]

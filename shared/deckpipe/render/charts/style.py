@@ -214,3 +214,17 @@ def line_height(font: Font, leading: bool = True) -> float:
     if face is None:
         return font.size * (1.22 if leading else 1.0)
     return (face.ascent + face.descent + (face.gap if leading else 0.0)) * font.size
+
+
+def wrap(text: str, font: Font, width: float) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` (by estimate)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        trial = f"{current} {word}".strip()
+        if current and text_width(trial, font) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = trial
+    return [*lines, current] if current else lines or [""]
