@@ -520,23 +520,12 @@ def test_a_saved_drawing_gets_the_background_behind_its_shapes():
         b'</dgm:cxnLst><dgm:bg><a:solidFill><a:srgbClr val="00FF00"/></a:solidFill></dgm:bg>',
     )
     prs = smartart_deck("orgChart1", {}, blob=blob)
-    slide = prs.slides[0]
-    data_part = next(r.target_part for r in slide.part.rels.values()
-                     if r.reltype.endswith("/diagramData"))  # fmt: skip
-    dsp = "http://schemas.microsoft.com/office/drawing/2008/diagram"
-    drawing = (
-        f'<dsp:drawing xmlns:dsp="{dsp}" xmlns:a="{A_NS}"><dsp:spTree><dsp:nvGrpSpPr>'
-        '<dsp:cNvPr id="0" name=""/><dsp:cNvGrpSpPr/></dsp:nvGrpSpPr><dsp:grpSpPr/>'
+    attach_drawing(
+        prs,
         '<dsp:sp><dsp:nvSpPr><dsp:cNvPr id="1" name=""/><dsp:cNvSpPr/></dsp:nvSpPr><dsp:spPr>'
         '<a:xfrm><a:off x="0" y="0"/><a:ext cx="914400" cy="914400"/></a:xfrm>'
         '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:solidFill><a:srgbClr val="FF0000"/>'
-        "</a:solidFill></dsp:spPr></dsp:sp></dsp:spTree></dsp:drawing>"
-    ).encode()
-    part = Part(PackURI("/ppt/diagrams/drawing1.xml"),
-                "application/vnd.ms-office.drawingml.diagramDrawing+xml", prs.part.package,
-                drawing)  # fmt: skip
-    data_part.relate_to(
-        part, "http://schemas.microsoft.com/office/2007/relationships/diagramDrawing"
+        "</a:solidFill></dsp:spPr></dsp:sp>",
     )
     page, _ = resolve(prs)
     shapes = _shape_items(page)
@@ -549,20 +538,25 @@ def test_an_empty_saved_drawing_is_laid_out_from_the_data_model_instead():
     diagram out from its presentation points, as if there were no drawing."""
     tree = {"doc": ["Top"], "Top": ["A", "B"]}
     prs = smartart_deck("orgChart1", tree, blob=engine_model(), layout_def=ENGINE_LAYOUT)
-    data_part = next(r.target_part for r in prs.slides[0].part.rels.values()
-                     if r.reltype.endswith("/diagramData"))  # fmt: skip
-    dsp = "http://schemas.microsoft.com/office/drawing/2008/diagram"
-    empty = (
-        f'<dsp:drawing xmlns:dsp="{dsp}" xmlns:a="{A_NS}"><dsp:spTree><dsp:nvGrpSpPr>'
-        '<dsp:cNvPr id="0" name=""/><dsp:cNvGrpSpPr/></dsp:nvGrpSpPr><dsp:grpSpPr/>'
-        "</dsp:spTree></dsp:drawing>"
-    ).encode()
-    part = Part(PackURI("/ppt/diagrams/drawing1.xml"),
-                "application/vnd.ms-office.drawingml.diagramDrawing+xml", prs.part.package,
-                empty)  # fmt: skip
-    data_part.relate_to(
-        part, "http://schemas.microsoft.com/office/2007/relationships/diagramDrawing"
-    )
+    attach_drawing(prs, "")  # a drawing part with no shapes
     page, _ = resolve(prs)
     top, a, b = (text_box(page, t).box for t in ("Top", "A", "B"))
     assert a.y == b.y > top.y and a.x < b.x  # the org chart's rows, as without a drawing
+
+
+def attach_drawing(prs, shapes_xml: str) -> None:
+    """Give the deck's diagram a saved drawing part holding ``shapes_xml``."""
+    data_part = next(r.target_part for r in prs.slides[0].part.rels.values()
+                     if r.reltype.endswith("/diagramData"))  # fmt: skip
+    dsp = "http://schemas.microsoft.com/office/drawing/2008/diagram"
+    drawing = (
+        f'<dsp:drawing xmlns:dsp="{dsp}" xmlns:a="{A_NS}"><dsp:spTree><dsp:nvGrpSpPr>'
+        '<dsp:cNvPr id="0" name=""/><dsp:cNvGrpSpPr/></dsp:nvGrpSpPr><dsp:grpSpPr/>'
+        f"{shapes_xml}</dsp:spTree></dsp:drawing>"
+    ).encode()
+    part = Part(PackURI("/ppt/diagrams/drawing1.xml"),
+                "application/vnd.ms-office.drawingml.diagramDrawing+xml", prs.part.package,
+                drawing)  # fmt: skip
+    data_part.relate_to(
+        part, "http://schemas.microsoft.com/office/2007/relationships/diagramDrawing"
+    )
