@@ -159,13 +159,20 @@ def _table(ddb: Any, plan: AwsPlan) -> str:
     return step
 
 
-def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str, str]:
+def _queue_url(sqs: Any, name: str) -> str | None:
+    """The queue's URL, or None when no queue has that name."""
     try:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        return sqs.get_queue_url(QueueName=name)["QueueUrl"]
     except ClientError as exc:
         if error_code(exc) not in ("AWS.SimpleQueueService.NonExistentQueue",
                                    "QueueDoesNotExist"):
             raise ProvisionError(f"queue {name}: {exc}") from exc
+        return None
+
+
+def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str, str]:
+    url = _queue_url(sqs, name)
+    if url is None:
         return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"], "created"
     current = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(attributes)).get(
         "Attributes", {})
@@ -260,12 +267,8 @@ def _inspect_table(ddb: Any, plan: AwsPlan) -> tuple[str, str]:
 
 def _inspect_queue(sqs: Any, name: str, attributes: dict[str, str]
                    ) -> tuple[str, str, str | None]:
-    try:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    except ClientError as exc:
-        if error_code(exc) not in ("AWS.SimpleQueueService.NonExistentQueue",
-                                   "QueueDoesNotExist"):
-            raise ProvisionError(f"queue {name}: {exc}") from exc
+    url = _queue_url(sqs, name)
+    if url is None:
         return "create", ", ".join(f"{k}={v}" for k, v in attributes.items()), None
     current = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[*attributes, "QueueArn"])[
         "Attributes"]
