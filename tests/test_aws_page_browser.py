@@ -15,10 +15,8 @@ import pytest
 from aws_dev import BUCKET, AwsDevStack
 from playwright.sync_api import Browser, expect
 from test_page_browser import (
-    RECORD_STATUS_TEXTS,
     Browsing,
     _big_deck,
-    _upload_percents,
     pdf_pages,
 )
 from tests_support import visible_slide_count
@@ -53,20 +51,8 @@ def test_a_large_deck_goes_straight_to_s3_as_one_form_with_byte_progress(
         "offline": False, "latency": 0, "downloadThroughput": -1,
         "uploadThroughput": 8 << 20})
     bucket = f"{tab.stack.urls['moto']}/{BUCKET}"
-    to_bucket: list[str] = []
-    tab.page.on("request", lambda r: r.url.startswith(tab.stack.urls["moto"])
-                and to_bucket.append(f"{r.method} {r.url}"))
-    to_upload: list[str] = []
-    tab.page.on("request", lambda r: r.url.startswith(tab.stack.urls["upload"])
-                and r.method == "POST" and to_upload.append(r.headers.get("content-type", "")))
-    tab.page.add_init_script(RECORD_STATUS_TEXTS)
-    tab.open()
-    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(deck)
-    card = tab.wait_for_state(deck.name, "done")
-
-    percents = _upload_percents(tab.page.evaluate("window.__statusTexts"))
-    assert len({p for p in percents if 0 < p < 100}) >= 3, percents  # real byte progress
-    assert percents == sorted(percents)
+    card, to_bucket, to_upload = tab.upload_direct(
+        deck, tab.stack.urls["moto"], lambda r: f"{r.method} {r.url}")
     # One POST of the form to the bucket; the upload function saw only the announce and the
     # completion (JSON), never the deck.
     assert [line for line in to_bucket if line.startswith("POST")] == [f"POST {bucket}"]

@@ -14,13 +14,13 @@ import io
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import Browser, FileChooser, Locator, Page, Route, expect
+from playwright.sync_api import Browser, FileChooser, Locator, Page, Request, Route, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pypdf import PdfReader
 from tests_support import STACK_MAX_UPLOAD, visible_slide_count
@@ -80,6 +80,28 @@ class Browsing:
         card = self.card(name)
         expect(card).to_have_attribute("data-state", state, timeout=timeout)
         return card
+
+    def upload_direct(
+        self, deck: Path, storage: str, describe: Callable[[Request], str]
+    ) -> tuple[Locator, list[str], list[str]]:
+        """Choose ``deck`` and wait until it is done, recording each request to ``storage``
+        (as ``describe`` renders it) and the content type of each POST to the upload
+        function; checks on the way that the page showed real, rising byte progress."""
+        to_storage: list[str] = []
+        to_upload: list[str] = []
+        self.page.on("request", lambda r: r.url.startswith(storage)
+                     and to_storage.append(describe(r)))  # fmt: skip
+        self.page.on("request", lambda r: r.url.startswith(self.stack.urls["upload"])
+                     and r.method == "POST"
+                     and to_upload.append(r.headers.get("content-type", "")))  # fmt: skip
+        self.page.add_init_script(RECORD_STATUS_TEXTS)
+        self.open()
+        self.page.get_by_label("Choose PowerPoint decks").set_input_files(deck)
+        card = self.wait_for_state(deck.name, "done")
+        percents = _upload_percents(self.page.evaluate("window.__statusTexts"))
+        assert len({p for p in percents if 0 < p < 100}) >= 3, percents  # real byte progress
+        assert percents == sorted(percents)
+        return card, to_storage, to_upload
 
     def download(self, name: str) -> bytes:
         link = self.card(name).get_by_role("link", name=f"Download PDF of {name}")
@@ -565,20 +587,9 @@ def test_a_40_mib_deck_goes_straight_to_storage_with_byte_progress(
     tab: Browsing, corpus: Path, tmp_path: Path
 ) -> None:
     deck = _big_deck(corpus, tmp_path, 40)
-    storage = tab.stack.urls["storage"]
-    sent: list[str] = []
-    tab.page.on("request", lambda r: r.url.startswith(storage) and sent.append(
-        f"{r.method} {r.headers.get('content-range', '')}"))
-    posted: list[str] = []
-    tab.page.on("request", lambda r: r.url.startswith(tab.stack.urls["upload"])
-                and r.method == "POST" and posted.append(r.headers.get("content-type", "")))
-    tab.page.add_init_script(RECORD_STATUS_TEXTS)
-    tab.open()
-    tab.page.get_by_label("Choose PowerPoint decks").set_input_files(deck)
-    card = tab.wait_for_state(deck.name, "done")
-    percents = _upload_percents(tab.page.evaluate("window.__statusTexts"))
-    assert len({p for p in percents if 0 < p < 100}) >= 3, percents  # real byte progress
-    assert percents == sorted(percents)
+    card, sent, posted = tab.upload_direct(
+        deck, tab.stack.urls["storage"],
+        lambda r: f"{r.method} {r.headers.get('content-range', '')}")
     # The bytes went to storage in chunks, never through the upload function.
     size = deck.stat().st_size
     puts = [line for line in sent if line.startswith("PUT ")]
